@@ -1,0 +1,97 @@
+//go:build amd64 && !purego
+
+package gemm
+
+import "golang.org/x/sys/cpu"
+
+// The generated assembly kernels, by rows and by number of vectors.
+type asmFunc = func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
+type asm2Func = func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
+
+var avx512Funcs = [15][3]asmFunc{
+	1:  {1: avx512R1V1, 2: avx512R1V2},
+	2:  {1: avx512R2V1, 2: avx512R2V2},
+	3:  {1: avx512R3V1, 2: avx512R3V2},
+	4:  {1: avx512R4V1, 2: avx512R4V2},
+	5:  {1: avx512R5V1, 2: avx512R5V2},
+	6:  {1: avx512R6V1, 2: avx512R6V2},
+	7:  {1: avx512R7V1, 2: avx512R7V2},
+	8:  {1: avx512R8V1, 2: avx512R8V2},
+	9:  {1: avx512R9V1, 2: avx512R9V2},
+	10: {1: avx512R10V1, 2: avx512R10V2},
+	11: {1: avx512R11V1, 2: avx512R11V2},
+	12: {1: avx512R12V1, 2: avx512R12V2},
+	13: {1: avx512R13V1, 2: avx512R13V2},
+	14: {1: avx512R14V1, 2: avx512R14V2},
+}
+
+// avx2Funcs[masked][rows][vectors]
+var avx2Funcs = [2][7][3]asm2Func{
+	{
+		1: {1: avx2R1V1, 2: avx2R1V2},
+		2: {1: avx2R2V1, 2: avx2R2V2},
+		3: {1: avx2R3V1, 2: avx2R3V2},
+		4: {1: avx2R4V1, 2: avx2R4V2},
+		5: {1: avx2R5V1, 2: avx2R5V2},
+		6: {1: avx2R6V1, 2: avx2R6V2},
+	},
+	{
+		1: {1: avx2R1V1M, 2: avx2R1V2M},
+		2: {1: avx2R2V1M, 2: avx2R2V2M},
+		3: {1: avx2R3V1M, 2: avx2R3V2M},
+		4: {1: avx2R4V1M, 2: avx2R4V2M},
+		5: {1: avx2R5V1M, 2: avx2R5V2M},
+		6: {1: avx2R6V1M, 2: avx2R6V2M},
+	},
+}
+
+var (
+	avx512Kernel = &kernel{name: "avx512", mr: 8, nr: 32, tile: avx512Tile}
+	avx2Kernel   = &kernel{name: "avx2", mr: 6, nr: 16, tile: avx2Tile}
+)
+
+var (
+	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
+	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+)
+
+func bestKernel() *kernel {
+	switch {
+	case hasAVX512:
+		return avx512Kernel
+	case hasAVX2:
+		return avx2Kernel
+	}
+	return goKernel
+}
+
+// kernels lists the kernels this build can run on this CPU.
+func kernels() []*kernel {
+	ks := []*kernel{goKernel}
+	if hasAVX2 {
+		ks = append(ks, avx2Kernel)
+	}
+	if hasAVX512 {
+		ks = append(ks, avx512Kernel)
+	}
+	return ks
+}
+
+func avx512Tile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool) {
+	nv := (cols + 15) >> 4
+	mask := uint16(1<<(cols-16*(nv-1)) - 1)
+	avx512Funcs[rows][nv](kc, &a[0], rsa*4, csa*4, &b[0], ldb*4, &c[0], ldc*4, beta, load, mask)
+}
+
+// laneMasks[8-n:16-n] are the AVX2 lane masks of the first n of 8 lanes.
+var laneMasks = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
+
+func avx2Tile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool) {
+	nv := (cols + 7) >> 3
+	last := cols - 8*(nv-1)
+	masked := 0
+	if last < 8 {
+		masked = 1
+	}
+	avx2Funcs[masked][rows][nv](kc, &a[0], rsa*4, csa*4, &b[0], ldb*4, &c[0], ldc*4, beta, load, &laneMasks[8-last])
+}

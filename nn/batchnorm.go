@@ -1,0 +1,211 @@
+package nn
+
+import (
+	"math"
+
+	"convscope/internal/gemm"
+)
+
+// BatchNorm2D normalises each channel over the batch and the spatial positions.
+// Training uses the batch statistics and updates running estimates with
+// running = Momentum·running + (1-Momentum)·batch (Keras convention, unbiased
+// variance); evaluation uses the running estimates.
+// Params: weight (gamma) [C], bias (beta) [C]; running_mean and running_var [C] are state.
+type BatchNorm2D struct {
+	shape        Shape
+	Eps          float64
+	Momentum     float64
+	Gamma, Beta  *Param
+	RunningMean  []float32
+	RunningVar   []float32
+	eng          *gemm.Engine
+	n            int
+	train        bool
+	y, xhat, dx  []float32
+	invStd       []float32
+	part         []float64 // per-chunk partial sums
+	dgam, dbet   []float64
+}
+
+// bnChunk is the number of rows reduced together; fixed so sums do not depend on the thread count.
+const bnChunk = 512
+
+// NewBatchNorm2D returns a batch norm over s.C channels with gamma 1, beta 0,
+// running mean 0 and running variance 1.
+func NewBatchNorm2D(s Shape, eps, momentum float64) *BatchNorm2D {
+	c := s.C
+	b := &BatchNorm2D{shape: s, Eps: eps, Momentum: momentum}
+	b.Gamma = &Param{Name: "weight", Shape: []int{c}, W: make([]float32, c), G: make([]float32, c)}
+	b.Beta = &Param{Name: "bias", Shape: []int{c}, W: make([]float32, c), G: make([]float32, c)}
+	b.RunningMean = make([]float32, c)
+	b.RunningVar = make([]float32, c)
+	for i := range c {
+		b.Gamma.W[i] = 1
+		b.RunningVar[i] = 1
+	}
+	b.invStd = make([]float32, c)
+	return b
+}
+
+func (b *BatchNorm2D) Kind() string             { return "BatchNorm2D" }
+func (b *BatchNorm2D) In() Shape                { return b.shape }
+func (b *BatchNorm2D) Out() Shape               { return b.shape }
+func (b *BatchNorm2D) Params() []*Param         { return []*Param{b.Gamma, b.Beta} }
+func (b *BatchNorm2D) MACs() int                { return 0 }
+func (b *BatchNorm2D) setEngine(e *gemm.Engine) { b.eng = e }
+func (b *BatchNorm2D) setNeedDx(bool)           {}
+func (b *BatchNorm2D) clone() Layer {
+	d := *b
+	d.Gamma, d.Beta = cloneParam(b.Gamma), cloneParam(b.Beta)
+	d.RunningMean = append([]float32(nil), b.RunningMean...)
+	d.RunningVar = append([]float32(nil), b.RunningVar...)
+	d.invStd = make([]float32, len(b.invStd))
+	d.y, d.xhat, d.dx, d.part, d.dgam, d.dbet = nil, nil, nil, nil, nil, nil
+	return &d
+}
+
+// chunkSums computes, for each chunk of bnChunk rows of the m×c matrices, the
+// per-channel sums of f(row) into b.part[chunk*2c : ...], then reduces them in
+// chunk order into s1 and s2.
+func (b *BatchNorm2D) chunkSums(m, c int, s1, s2 []float64, f func(r0, r1 int, p1, p2 []float64)) {
+	nch := (m + bnChunk - 1) / bnChunk
+	if cap(b.part) < nch*2*c {
+		b.part = make([]float64, nch*2*c)
+	}
+	part := b.part[:nch*2*c]
+	clear(part)
+	b.eng.Parallel(nch, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			r0 := ch * bnChunk
+			r1 := min(r0+bnChunk, m)
+			f(r0, r1, part[ch*2*c:ch*2*c+c], part[ch*2*c+c:(ch+1)*2*c])
+		}
+	})
+	clear(s1)
+	clear(s2)
+	for ch := 0; ch < nch; ch++ {
+		p := part[ch*2*c:]
+		for j := 0; j < c; j++ {
+			s1[j] += p[j]
+			s2[j] += p[c+j]
+		}
+	}
+}
+
+// Forward takes x of shape [n, H, W, C] and returns y of the same shape.
+func (b *BatchNorm2D) Forward(x []float32, n int, train bool) []float32 {
+	if len(x) != n*b.shape.Size() {
+		panic("nn: BatchNorm2D.Forward: input size mismatch")
+	}
+	c := b.shape.C
+	m := len(x) / c
+	b.n, b.train = n, train
+	b.y = grow(b.y, len(x))
+	y := b.y
+	var scale, shift [512]float32
+	if c > len(scale) {
+		panic("nn: BatchNorm2D supports at most 512 channels")
+	}
+	if train {
+		if cap(b.dgam) < c {
+			b.dgam, b.dbet = make([]float64, c), make([]float64, c)
+		}
+		sum, sq := b.dgam[:c], b.dbet[:c]
+		b.chunkSums(m, c, sum, sq, func(r0, r1 int, p1, p2 []float64) {
+			for r := r0; r < r1; r++ {
+				row := x[r*c : (r+1)*c]
+				for j, v := range row {
+					fv := float64(v)
+					p1[j] += fv
+					p2[j] += fv * fv
+				}
+			}
+		})
+		mom := float32(b.Momentum)
+		for j := 0; j < c; j++ {
+			mean := sum[j] / float64(m)
+			v := sq[j]/float64(m) - mean*mean
+			if v < 0 {
+				v = 0
+			}
+			inv := 1 / math.Sqrt(v+b.Eps)
+			b.invStd[j] = float32(inv)
+			unb := v
+			if m > 1 {
+				unb = v * float64(m) / float64(m-1)
+			}
+			b.RunningMean[j] = mom*b.RunningMean[j] + (1-mom)*float32(mean)
+			b.RunningVar[j] = mom*b.RunningVar[j] + (1-mom)*float32(unb)
+			scale[j] = float32(inv)
+			shift[j] = float32(-mean * inv)
+		}
+		b.xhat = grow(b.xhat, len(x))
+		xh := b.xhat
+		g, be := b.Gamma.W, b.Beta.W
+		b.eng.Parallel(m, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				xr, hr, yr := x[r*c:(r+1)*c], xh[r*c:(r+1)*c], y[r*c:(r+1)*c]
+				for j := range xr {
+					h := xr[j]*scale[j] + shift[j]
+					hr[j] = h
+					yr[j] = h*g[j] + be[j]
+				}
+			}
+		})
+		return y
+	}
+	for j := 0; j < c; j++ {
+		inv := float32(1 / math.Sqrt(float64(b.RunningVar[j])+b.Eps))
+		scale[j] = b.Gamma.W[j] * inv
+		shift[j] = b.Beta.W[j] - b.RunningMean[j]*scale[j]
+	}
+	b.eng.Parallel(m, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, yr := x[r*c:(r+1)*c], y[r*c:(r+1)*c]
+			for j := range xr {
+				yr[j] = xr[j]*scale[j] + shift[j]
+			}
+		}
+	})
+	return y
+}
+
+// Backward takes dy of shape [n, H, W, C] (after a training Forward) and returns dx.
+func (b *BatchNorm2D) Backward(dy []float32) []float32 {
+	if !b.train {
+		panic("nn: BatchNorm2D.Backward after an evaluation Forward")
+	}
+	c := b.shape.C
+	m := len(dy) / c
+	xh := b.xhat
+	dg, db := b.dgam[:c], b.dbet[:c]
+	b.chunkSums(m, c, dg, db, func(r0, r1 int, p1, p2 []float64) {
+		for r := r0; r < r1; r++ {
+			dr, hr := dy[r*c:(r+1)*c], xh[r*c:(r+1)*c]
+			for j, d := range dr {
+				p1[j] += float64(d * hr[j])
+				p2[j] += float64(d)
+			}
+		}
+	})
+	var k1, k2, k3 [512]float32
+	for j := 0; j < c; j++ {
+		b.Gamma.G[j] += float32(dg[j])
+		b.Beta.G[j] += float32(db[j])
+		s := b.Gamma.W[j] * b.invStd[j]
+		k1[j] = s
+		k2[j] = s * float32(db[j]/float64(m))
+		k3[j] = s * float32(dg[j]/float64(m))
+	}
+	b.dx = grow(b.dx, len(dy))
+	dx := b.dx
+	b.eng.Parallel(m, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			dr, hr, xr := dy[r*c:(r+1)*c], xh[r*c:(r+1)*c], dx[r*c:(r+1)*c]
+			for j, d := range dr {
+				xr[j] = k1[j]*d - k2[j] - k3[j]*hr[j]
+			}
+		}
+	})
+	return dx
+}

@@ -1,0 +1,83 @@
+package nn
+
+import "convscope/internal/gemm"
+
+// MaxPool2D takes the maximum over 2×2 windows with stride 2 (odd edges dropped).
+type MaxPool2D struct {
+	in, out Shape
+	eng     *gemm.Engine
+	n       int
+	y, dx   []float32
+	arg     []int32 // index into x of each output's maximum
+}
+
+// NewMaxPool2D returns a 2×2, stride-2 max pooling of activations of shape s.
+func NewMaxPool2D(s Shape) *MaxPool2D {
+	return &MaxPool2D{in: s, out: Shape{s.H / 2, s.W / 2, s.C}}
+}
+
+func (p *MaxPool2D) Kind() string             { return "MaxPool2D" }
+func (p *MaxPool2D) In() Shape                { return p.in }
+func (p *MaxPool2D) Out() Shape               { return p.out }
+func (p *MaxPool2D) Params() []*Param         { return nil }
+func (p *MaxPool2D) MACs() int                { return 0 }
+func (p *MaxPool2D) setEngine(e *gemm.Engine) { p.eng = e }
+func (p *MaxPool2D) setNeedDx(bool)           {}
+func (p *MaxPool2D) clone() Layer             { return &MaxPool2D{in: p.in, out: p.out, eng: p.eng} }
+
+// Forward takes x of shape [n, H, W, C] and returns y of shape [n, H/2, W/2, C].
+func (p *MaxPool2D) Forward(x []float32, n int, train bool) []float32 {
+	if len(x) != n*p.in.Size() {
+		panic("nn: MaxPool2D.Forward: input size mismatch")
+	}
+	p.n = n
+	p.y = grow(p.y, n*p.out.Size())
+	if cap(p.arg) < len(p.y) {
+		p.arg = make([]int32, len(p.y))
+	}
+	p.arg = p.arg[:len(p.y)]
+	y, arg := p.y, p.arg
+	H, W, C := p.in.H, p.in.W, p.in.C
+	OH, OW := p.out.H, p.out.W
+	p.eng.Parallel(n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			for oh := 0; oh < OH; oh++ {
+				for ow := 0; ow < OW; ow++ {
+					o := ((i*OH+oh)*OW + ow) * C
+					b00 := ((i*H+2*oh)*W + 2*ow) * C
+					b01 := b00 + C
+					b10 := b00 + W*C
+					b11 := b10 + C
+					for c := 0; c < C; c++ {
+						best, bi := x[b00+c], b00+c
+						if v := x[b01+c]; v > best {
+							best, bi = v, b01+c
+						}
+						if v := x[b10+c]; v > best {
+							best, bi = v, b10+c
+						}
+						if v := x[b11+c]; v > best {
+							best, bi = v, b11+c
+						}
+						y[o+c], arg[o+c] = best, int32(bi)
+					}
+				}
+			}
+		}
+	})
+	return y
+}
+
+// Backward routes each dy to the position of its window's maximum.
+func (p *MaxPool2D) Backward(dy []float32) []float32 {
+	p.dx = grow(p.dx, p.n*p.in.Size())
+	dx, arg := p.dx, p.arg
+	clear(dx)
+	per := p.out.Size()
+	p.eng.Parallel(p.n, func(lo, hi int) {
+		for i := lo * per; i < hi*per; i++ {
+			dx[arg[i]] += dy[i]
+		}
+	})
+	return dx
+}

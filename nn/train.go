@@ -1,0 +1,360 @@
+package nn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"convscope/internal/gemm"
+	"convscope/mnist"
+)
+
+// Config is a training run's settings.
+type Config struct {
+	Epochs     int     `json:"epochs"`
+	Batch      int     `json:"batch"`
+	LR         float64 `json:"lr"`
+	Optimizer  string  `json:"optimizer"` // "adam" or "sgd"
+	Momentum   float64 `json:"momentum"`  // for sgd
+	Seed       uint64  `json:"seed"`
+	TrainLimit int     `json:"train_limit"` // first N training images, 0 = all
+	Threads    int     `json:"threads"`     // 0 = GOMAXPROCS
+	EvalBatch  int     `json:"eval_batch"`  // images per evaluation batch, 0 = 100
+
+	// ProgressEvery is the least time between two BatchProgress reports (0 = 100ms).
+	ProgressEvery time.Duration `json:"-"`
+}
+
+// DefaultConfig is the paper's setting: 10 epochs of batch 64 with Adam at 1e-3, seed 1.
+func DefaultConfig() Config {
+	return Config{Epochs: 10, Batch: 64, LR: 1e-3, Optimizer: "adam", Momentum: 0.9, Seed: 1}
+}
+
+// Validate reports the first bad setting.
+func (c Config) Validate() error {
+	switch {
+	case c.Epochs < 1:
+		return fmt.Errorf("epochs must be at least 1, got %d", c.Epochs)
+	case c.Batch < 1 || c.Batch > 4096:
+		return fmt.Errorf("batch must be between 1 and 4096, got %d", c.Batch)
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return fmt.Errorf("lr must be a positive number, got %v", c.LR)
+	case c.Optimizer != "adam" && c.Optimizer != "sgd":
+		return fmt.Errorf("optimizer must be adam or sgd, got %q", c.Optimizer)
+	case c.Momentum < 0 || c.Momentum >= 1:
+		return fmt.Errorf("momentum must be in [0, 1), got %v", c.Momentum)
+	case c.TrainLimit < 0:
+		return fmt.Errorf("train-limit must be 0 (all) or positive, got %d", c.TrainLimit)
+	case c.Threads < 0:
+		return fmt.Errorf("threads must be 0 (all cores) or positive, got %d", c.Threads)
+	case c.EvalBatch < 0:
+		return fmt.Errorf("eval batch must be 0 (default) or positive, got %d", c.EvalBatch)
+	}
+	return nil
+}
+
+// Data is the training and test sets.
+type Data struct {
+	Train, Test *mnist.Set
+}
+
+// InitRNG returns the generator that initialises the weights for seed.
+func InitRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x636f6e76)) }
+
+// Trainer holds everything a run needs to go on: the network, the optimizer,
+// the shuffling generator, and the history of finished epochs.
+type Trainer struct {
+	Net     *Net
+	Opt     Optimizer
+	Cfg     Config
+	Epoch   int          // epochs completed
+	History []EpochStats // one entry per completed epoch
+
+	pcg  *rand.PCG
+	rng  *rand.Rand
+	x    []float32
+	lbl  []uint8
+	perm []int
+	prob []float32
+	dlog []float32
+}
+
+// NewTrainer prepares a run of cfg on net (whose weights are used as they are).
+func NewTrainer(net *Net, cfg Config) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	opt, err := NewOptimizer(cfg.Optimizer, cfg.Momentum)
+	if err != nil {
+		return nil, err
+	}
+	pcg := rand.NewPCG(cfg.Seed, 0x73687566)
+	return &Trainer{Net: net, Opt: opt, Cfg: cfg, pcg: pcg, rng: rand.New(pcg)}, nil
+}
+
+// RNGState returns the shuffling generator's state (for checkpoints).
+func (t *Trainer) RNGState() ([]byte, error) { return t.pcg.MarshalBinary() }
+
+// SetRNGState restores a state returned by RNGState.
+func (t *Trainer) SetRNGState(b []byte) error { return t.pcg.UnmarshalBinary(b) }
+
+// Train runs cfg.Epochs epochs of training of net on data.Train, evaluating on
+// data.Test after each, and reports progress through report (which runs on the
+// caller's goroutine, between batches). It returns ctx.Err() when cancelled.
+func Train(ctx context.Context, net *Net, data Data, cfg Config, report func(Progress)) error {
+	t, err := NewTrainer(net, cfg)
+	if err != nil {
+		return err
+	}
+	return t.Run(ctx, data, report)
+}
+
+// Run trains from epoch t.Epoch+1 up to t.Cfg.Epochs.
+func (t *Trainer) Run(ctx context.Context, data Data, report func(Progress)) error {
+	if report == nil {
+		report = func(Progress) {}
+	}
+	if data.Train == nil || data.Test == nil || data.Train.N == 0 || data.Test.N == 0 {
+		return errors.New("nn: training and test sets must both hold images")
+	}
+	in := t.Net.Input
+	if data.Train.Rows != in.H || data.Train.Cols != in.W || data.Test.Rows != in.H || data.Test.Cols != in.W {
+		return fmt.Errorf("nn: network takes %dx%d images, data has %dx%d (train) and %dx%d (test)",
+			in.H, in.W, data.Train.Rows, data.Train.Cols, data.Test.Rows, data.Test.Cols)
+	}
+	want := t.Cfg.Threads
+	if want <= 0 {
+		want = runtime.GOMAXPROCS(0)
+	}
+	if want != t.Net.eng.Threads() {
+		old, oldOwn := t.Net.eng, t.Net.ownEng
+		e := gemm.NewEngine(t.Cfg.Threads)
+		t.Net.ownEng = false
+		t.Net.SetEngine(e)
+		defer func() {
+			t.Net.SetEngine(old)
+			t.Net.ownEng = oldOwn
+			e.Close()
+		}()
+	}
+	train := data.Train.Subset(t.Cfg.TrainLimit)
+	for t.Epoch < t.Cfg.Epochs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		st, err := t.epoch(ctx, train, report)
+		if err != nil {
+			return err
+		}
+		evStart := time.Now()
+		ev := Evaluate(t.Net, data.Test, t.Cfg.EvalBatch)
+		st.TestLoss, st.TestAcc = ev.Loss, ev.Acc
+		st.EvalSeconds = time.Since(evStart).Seconds()
+		st.Eval = ev
+		t.Epoch++
+		h := st
+		h.Eval = nil
+		t.History = append(t.History, h)
+		if math.IsNaN(st.TrainLoss) || math.IsInf(st.TrainLoss, 0) {
+			return fmt.Errorf("nn: training loss became %v in epoch %d; lower the learning rate", st.TrainLoss, st.Epoch)
+		}
+		report(Progress{Kind: EpochDone, Epoch: st.Epoch, Epochs: t.Cfg.Epochs, Batch: 0, Batches: 0,
+			Seen: train.N, Total: train.N, TrainLoss: st.TrainLoss, TrainAcc: st.TrainAcc,
+			ImagesPerSec: st.ImagesPerSec, Elapsed: time.Duration(st.Seconds * float64(time.Second)), Stats: &st})
+	}
+	return nil
+}
+
+// epoch trains one pass over set and returns its training figures.
+func (t *Trainer) epoch(ctx context.Context, set *mnist.Set, report func(Progress)) (EpochStats, error) {
+	n := set.N
+	if len(t.perm) != n {
+		t.perm = make([]int, n)
+	}
+	for i := range t.perm {
+		t.perm[i] = i
+	}
+	t.rng.Shuffle(n, func(i, j int) { t.perm[i], t.perm[j] = t.perm[j], t.perm[i] })
+	bs := t.Cfg.Batch
+	batches := (n + bs - 1) / bs
+	pix := set.Rows * set.Cols
+	t.buffers(bs, pix)
+	params := t.Net.Params()
+	epoch := t.Epoch + 1
+	every := t.Cfg.ProgressEvery
+	if every <= 0 {
+		every = 100 * time.Millisecond
+	}
+	start := time.Now()
+	var paused time.Duration
+	lastReport := start
+	var lossSum float64
+	correct, seen := 0, 0
+	for b := 0; b < batches; b++ {
+		if err := ctx.Err(); err != nil {
+			return EpochStats{}, err
+		}
+		lo, hi := b*bs, min((b+1)*bs, n)
+		m := hi - lo
+		x, lbl := t.x[:m*pix], t.lbl[:m]
+		for i := 0; i < m; i++ {
+			idx := t.perm[lo+i]
+			toFloat(x[i*pix:(i+1)*pix], set.Images[idx*pix:(idx+1)*pix])
+			lbl[i] = set.Labels[idx]
+		}
+		loss, c := t.step(x, lbl, m, params)
+		lossSum += loss * float64(m)
+		correct += c
+		seen += m
+		if now := time.Now(); now.Sub(lastReport) >= every && b+1 < batches {
+			el := now.Sub(start) - paused
+			report(Progress{Kind: BatchProgress, Epoch: epoch, Epochs: t.Cfg.Epochs, Batch: b + 1, Batches: batches,
+				Seen: seen, Total: n, TrainLoss: lossSum / float64(seen), TrainAcc: float64(correct) / float64(seen),
+				ImagesPerSec: float64(seen) / el.Seconds(), Elapsed: el})
+			after := time.Now()
+			paused += after.Sub(now)
+			lastReport = after
+		}
+	}
+	el := time.Since(start) - paused
+	return EpochStats{Epoch: epoch, TrainLoss: lossSum / float64(seen), TrainAcc: float64(correct) / float64(seen),
+		Seconds: el.Seconds(), ImagesPerSec: float64(seen) / el.Seconds(), LR: t.Cfg.LR}, nil
+}
+
+func (t *Trainer) buffers(bs, pix int) {
+	k := t.Net.Classes()
+	t.x = grow(t.x, bs*pix)
+	if cap(t.lbl) < bs {
+		t.lbl = make([]uint8, bs)
+	}
+	t.prob = grow(t.prob, bs*k)
+	t.dlog = grow(t.dlog, bs*k)
+}
+
+// step trains one batch x [m, rows, cols, 1] with labels lbl and returns its
+// mean loss and number of correct predictions.
+func (t *Trainer) step(x []float32, lbl []uint8, m int, params []*Param) (float64, int) {
+	k := t.Net.Classes()
+	t.Net.ZeroGrad()
+	logits := t.Net.Forward(x, m, true)
+	loss, c := SoftmaxCrossEntropy(logits, lbl, m, k, t.prob[:m*k], t.dlog[:m*k], nil)
+	t.Net.Backward(t.dlog[:m*k])
+	t.Opt.Step(params, t.Cfg.LR)
+	return loss, c
+}
+
+// Step trains one batch made of images lo..lo+n-1 of set, in order (no
+// shuffling; for benchmarks and tests), and returns its loss and correct count.
+func (t *Trainer) Step(set *mnist.Set, lo, n int) (float64, int) {
+	pix := set.Rows * set.Cols
+	t.buffers(n, pix)
+	toFloat(t.x[:n*pix], set.Images[lo*pix:(lo+n)*pix])
+	copy(t.lbl[:n], set.Labels[lo:lo+n])
+	return t.step(t.x[:n*pix], t.lbl[:n], n, t.Net.Params())
+}
+
+// toFloat scales pixels to [0, 1].
+func toFloat(dst []float32, src []uint8) {
+	for i, v := range src {
+		dst[i] = float32(v) * (1.0 / 255)
+	}
+}
+
+// Evaluate runs net in inference mode over set in batches of batch images
+// (0 = 100) and returns the loss, accuracy, confusion matrix, per-class
+// figures and each image's prediction and probabilities.
+func Evaluate(net *Net, set *mnist.Set, batch int) *Eval {
+	if batch <= 0 {
+		batch = 100
+	}
+	k := net.Classes()
+	n := set.N
+	pix := set.Rows * set.Cols
+	ev := &Eval{N: n, K: k, Labels: append([]uint8(nil), set.Labels[:n]...), Pred: make([]uint8, n),
+		Probs: make([]float32, n*k), Losses: make([]float32, n)}
+	x := make([]float32, min(batch, n)*pix)
+	var lossSum float64
+	correct := 0
+	for lo := 0; lo < n; lo += batch {
+		hi := min(lo+batch, n)
+		m := hi - lo
+		toFloat(x[:m*pix], set.Images[lo*pix:hi*pix])
+		logits := net.Forward(x[:m*pix], m, false)
+		l, c := SoftmaxCrossEntropy(logits, set.Labels[lo:hi], m, k, ev.Probs[lo*k:hi*k], nil, ev.Losses[lo:hi])
+		lossSum += l * float64(m)
+		correct += c
+		for i := lo; i < hi; i++ {
+			ev.Pred[i] = uint8(argmax(ev.Probs[i*k : (i+1)*k]))
+		}
+	}
+	ev.Loss = lossSum / float64(n)
+	ev.Acc = float64(correct) / float64(n)
+	ev.Confusion = make([][]int, k)
+	for i := range ev.Confusion {
+		ev.Confusion[i] = make([]int, k)
+	}
+	for i := 0; i < n; i++ {
+		ev.Confusion[ev.Labels[i]][ev.Pred[i]]++
+	}
+	ev.Classes, ev.Macro = ClassFigures(ev.Confusion)
+	return ev
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// ClassFigures derives each class's one-vs-rest TP, FP, FN, TN, precision,
+// recall, F1 and accuracy from a confusion matrix conf[true][pred], and their
+// unweighted (macro) means. A ratio with a zero denominator is 0.
+func ClassFigures(conf [][]int) ([]ClassStats, ClassStats) {
+	k := len(conf)
+	total := 0
+	for _, row := range conf {
+		for _, v := range row {
+			total += v
+		}
+	}
+	out := make([]ClassStats, k)
+	var macro ClassStats
+	for c := 0; c < k; c++ {
+		tp := conf[c][c]
+		fn, fp := 0, 0
+		for j := 0; j < k; j++ {
+			if j != c {
+				fn += conf[c][j]
+				fp += conf[j][c]
+			}
+		}
+		s := ClassStats{TP: tp, FP: fp, FN: fn, TN: total - tp - fp - fn}
+		s.Precision = ratio(tp, tp+fp)
+		s.Recall = ratio(tp, tp+fn)
+		if s.Precision+s.Recall > 0 {
+			s.F1 = 2 * s.Precision * s.Recall / (s.Precision + s.Recall)
+		}
+		s.Accuracy = ratio(s.TP+s.TN, total)
+		out[c] = s
+		macro.Precision += s.Precision / float64(k)
+		macro.Recall += s.Recall / float64(k)
+		macro.F1 += s.F1 / float64(k)
+		macro.Accuracy += s.Accuracy / float64(k)
+	}
+	return out, macro
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"convscope/internal/gemm"
+	"convscope/mnist"
+	"convscope/nn"
+
+	"github.com/charmbracelet/x/term"
+)
+
+// trainFlags are the flags shared by train and the commands that train.
+type trainFlags struct {
+	cfg   nn.Config
+	data  string
+	out   string
+	noTUI bool
+}
+
+func (f *trainFlags) register(fs *flag.FlagSet) {
+	d := nn.DefaultConfig()
+	fs.IntVar(&f.cfg.Epochs, "epochs", d.Epochs, "number of epochs")
+	fs.IntVar(&f.cfg.Batch, "batch", d.Batch, "batch size")
+	fs.Float64Var(&f.cfg.LR, "lr", d.LR, "learning rate")
+	fs.StringVar(&f.cfg.Optimizer, "optimizer", d.Optimizer, "optimizer: adam or sgd")
+	fs.Float64Var(&f.cfg.Momentum, "momentum", d.Momentum, "momentum for sgd")
+	fs.Uint64Var(&f.cfg.Seed, "seed", d.Seed, "random seed for initialisation and shuffling")
+	fs.IntVar(&f.cfg.TrainLimit, "train-limit", 0, "train on the first N training images (0 = all)")
+	fs.IntVar(&f.cfg.Threads, "threads", 0, "worker threads (0 = all cores)")
+	fs.StringVar(&f.data, "data", "", "folder of IDX files (default: the MNIST copy in the Go module cache)")
+	fs.StringVar(&f.out, "out", "", "run folder for metrics and checkpoints (default runs/<time>)")
+	fs.BoolVar(&f.noTUI, "no-tui", false, "print one line per epoch instead of the live UI")
+}
+
+// parseFlags parses args into fs, turning flag errors into one clear line.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stdout)
+			fmt.Printf("Usage of convscope %s:\n", fs.Name())
+			fs.PrintDefaults()
+			return errUsage
+		}
+		return fmt.Errorf("%s: %v (see convscope %s -h)", fs.Name(), err, fs.Name())
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q (see convscope %s -h)", fs.Name(), fs.Arg(0), fs.Name())
+	}
+	return nil
+}
+
+func cmdTrain(args []string) error {
+	var f trainFlags
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	f.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := f.cfg.Validate(); err != nil {
+		return err
+	}
+	data, err := loadData(f.data)
+	if err != nil {
+		return err
+	}
+	net, err := nn.NewPaper(data.Train.Rows, data.Train.Cols, len(data.Train.Classes), nn.InitRNG(f.cfg.Seed))
+	if err != nil {
+		return err
+	}
+	eng := gemm.NewEngine(f.cfg.Threads)
+	defer eng.Close()
+	net.SetEngine(eng)
+	out, err := makeRunDir(f.out)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	tty := term.IsTerminal(os.Stdout.Fd())
+	if !f.noTUI && tty {
+		return runTUI(ctx, net, data, f.cfg, out)
+	}
+	return trainHeadless(ctx, net, data, f.cfg, out, os.Stdout, tty)
+}
+
+// loadData reads the training and test sets from dir ("" = the module cache copy).
+func loadData(dir string) (nn.Data, error) {
+	train, test, err := mnist.Load(dir)
+	if err != nil {
+		return nn.Data{}, err
+	}
+	return nn.Data{Train: train, Test: test}, nil
+}
+
+// makeRunDir creates the run folder (default runs/<local time>).
+func makeRunDir(out string) (string, error) {
+	if out == "" {
+		out = filepath.Join("runs", time.Now().Format("20060102-150405"))
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", fmt.Errorf("create run folder: %w", err)
+	}
+	return out, nil
+}
+
+// metricsLog appends one JSON object per epoch to <out>/metrics.jsonl, each
+// line written whole and synced.
+type metricsLog struct{ path string }
+
+func (m metricsLog) append(st nn.EpochStats) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(m.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return f.Close()
+}
+
+// trainHeadless trains with plain-text output: one line per epoch, and on a
+// terminal a progress line that rewrites itself.
+func trainHeadless(ctx context.Context, net *nn.Net, data nn.Data, cfg nn.Config, out string, w io.Writer, tty bool) error {
+	log := metricsLog{filepath.Join(out, "metrics.jsonl")}
+	train := data.Train.Subset(cfg.TrainLimit)
+	fmt.Fprintf(w, "convscope: %s, %s lr %g, batch %d, seed %d, %d train / %d test images, %d threads, kernel %s\n",
+		net.Describe(), cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Seed, train.N, data.Test.N, net.Engine().Threads(), gemm.Kernel())
+	fmt.Fprintf(w, "run folder: %s\n", out)
+	var logErr error
+	err := nn.Train(ctx, net, data, cfg, func(p nn.Progress) {
+		switch p.Kind {
+		case nn.BatchProgress:
+			if tty {
+				eta := time.Duration(float64(p.Total-p.Seen) / p.ImagesPerSec * float64(time.Second))
+				fmt.Fprintf(w, "\r\x1b[Kepoch %d/%d  %5.1f%%  loss %.4f  acc %.2f%%  %.0f img/s  ETA %s",
+					p.Epoch, p.Epochs, 100*float64(p.Seen)/float64(p.Total), p.TrainLoss, 100*p.TrainAcc, p.ImagesPerSec, eta.Round(time.Second))
+			}
+		case nn.EpochDone:
+			if tty {
+				fmt.Fprint(w, "\r\x1b[K")
+			}
+			s := p.Stats
+			fmt.Fprintf(w, "epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  %.1fs  %.0f img/s\n",
+				s.Epoch, p.Epochs, s.TrainLoss, 100*s.TrainAcc, s.TestLoss, 100*s.TestAcc, s.Seconds, s.ImagesPerSec)
+			if err := log.append(*s); err != nil && logErr == nil {
+				logErr = err
+			}
+		}
+	})
+	if tty {
+		fmt.Fprint(w, "\r\x1b[K")
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(w, "stopped")
+		return logErr
+	}
+	if err != nil {
+		return err
+	}
+	return logErr
+}

@@ -1,0 +1,421 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+
+	"convscope/nn"
+	"convscope/views"
+)
+
+// The smallest terminal the program draws in.
+const (
+	minWidth  = 60
+	minHeight = 20
+)
+
+// noteTime is how long a passing message stays in the header.
+const noteTime = 6 * time.Second
+
+// runInfo is the run's configuration, for the header.
+type runInfo struct {
+	network string
+	cfg     nn.Config
+	canSave bool
+}
+
+type clearNoteMsg struct{ id int }
+
+// model is the root model: tabs, keys, styles, and the run's state for the
+// header. Training's messages go to every tab.
+type model struct {
+	ctl  controller
+	info runInfo
+	keys keyMap
+	help help.Model
+
+	dark    bool
+	profile colorprofile.Profile
+	st      views.Styles
+
+	w, h     int
+	tabs     []tab
+	active   int
+	spans    []views.Span // columns of each tab's title, for clicks
+	showHelp bool
+
+	state    views.RunState
+	last     nn.Progress     // the latest report
+	stats    []nn.EpochStats // finished epochs, Eval dropped
+	trainErr error           // what training returned, if it failed
+	note     string
+	noteBad  bool
+	noteID   int
+}
+
+func newModel(ctl controller, info runInfo, tabs []tab) *model {
+	m := &model{
+		ctl: ctl, info: info, keys: newKeyMap(), help: help.New(),
+		dark: true, profile: colorprofile.TrueColor, tabs: tabs,
+	}
+	if !info.canSave {
+		m.keys.Save.SetHelp("s", "save (not yet)")
+	}
+	m.restyle()
+	return m
+}
+
+// Init asks the terminal for its background colour and starts listening to
+// training.
+func (m *model) Init() tea.Cmd {
+	return tea.Batch(tea.RequestBackgroundColor, m.ctl.Next())
+}
+
+func (m *model) restyle() {
+	m.st = views.NewStyles(m.dark, m.profile)
+	hs := help.DefaultStyles(m.dark)
+	hs.ShortKey, hs.FullKey = m.st.Accent, m.st.Accent
+	hs.ShortDesc, hs.FullDesc = m.st.Muted, m.st.Text
+	hs.ShortSeparator, hs.FullSeparator, hs.Ellipsis = m.st.Border, m.st.Border, m.st.Border
+	m.help.Styles = hs
+}
+
+// bodyHeight is the height left to the active tab.
+func (m *model) bodyHeight() int { return max(0, m.h-2-views.HeaderLines) }
+
+// bodyTop is the first screen row of the active tab.
+const bodyTop = 1 + views.HeaderLines
+
+func (m *model) layout() {
+	m.help.SetWidth(m.w)
+	for _, t := range m.tabs {
+		t.SetSize(m.w, m.bodyHeight())
+	}
+}
+
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.layout()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.dark = msg.IsDark()
+		m.restyle()
+		return m, nil
+	case tea.ColorProfileMsg:
+		m.profile = msg.Profile
+		m.restyle()
+		return m, nil
+	case eventsMsg:
+		cmds := make([]tea.Cmd, 0, len(msg)+1)
+		done := false
+		for _, e := range msg {
+			if _, ok := e.(trainDoneMsg); ok {
+				done = true
+			}
+			cmds = append(cmds, m.event(e))
+		}
+		if !done {
+			cmds = append(cmds, m.ctl.Next())
+		}
+		return m, tea.Batch(cmds...)
+	case progressMsg, epochMsg, snapshotMsg, savedMsg, trainDoneMsg:
+		return m, m.event(msg)
+	case clearNoteMsg:
+		if msg.id == m.noteID {
+			m.note = ""
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, m.key(msg)
+	case tea.MouseMsg:
+		return m, m.mouse(msg)
+	}
+	return m, m.broadcast(msg)
+}
+
+// event updates the header's figures from a training message and passes it
+// to every tab.
+func (m *model) event(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	switch msg := msg.(type) {
+	case progressMsg:
+		m.last = nn.Progress(msg)
+		if m.state == views.StateStarting {
+			m.state = views.StateTraining
+		}
+	case epochMsg:
+		m.last = msg.p
+		if m.state == views.StateStarting {
+			m.state = views.StateTraining
+		}
+		if s := msg.p.Stats; s != nil {
+			c := *s
+			c.Eval = nil
+			m.stats = append(m.stats, c)
+		}
+		if msg.hookErr != nil {
+			cmd = m.setNote("epoch hook: "+msg.hookErr.Error(), true)
+		}
+	case savedMsg:
+		if msg.err != nil {
+			cmd = m.setNote("save failed: "+msg.err.Error(), true)
+		} else {
+			cmd = m.setNote("saved "+msg.path, false)
+		}
+	case trainDoneMsg:
+		switch {
+		case msg.err == nil:
+			m.state = views.StateFinished
+		case errors.Is(msg.err, context.Canceled):
+			m.state = views.StateStopped
+		default:
+			m.state = views.StateFailed
+			m.trainErr = msg.err
+		}
+		m.keys.Pause.SetEnabled(false)
+	}
+	return tea.Batch(cmd, m.broadcast(msg))
+}
+
+// broadcast passes msg to every tab.
+func (m *model) broadcast(msg tea.Msg) tea.Cmd {
+	cmds := make([]tea.Cmd, 0, len(m.tabs))
+	for _, t := range m.tabs {
+		cmds = append(cmds, t.Update(msg))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *model) setNote(s string, bad bool) tea.Cmd {
+	m.noteID++
+	m.note, m.noteBad = s, bad
+	id := m.noteID
+	return tea.Tick(noteTime, func(time.Time) tea.Msg { return clearNoteMsg{id: id} })
+}
+
+func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		// Run waits for training to return once the program has ended.
+		m.ctl.Stop()
+		return tea.Quit
+	case key.Matches(msg, k.Help):
+		m.showHelp = !m.showHelp
+	case m.showHelp && key.Matches(msg, k.Back):
+		m.showHelp = false
+	case key.Matches(msg, k.Tab):
+		m.setActive(int(msg.String()[0] - '1'))
+	case key.Matches(msg, k.NextTab):
+		m.setActive((m.active + 1) % len(m.tabs))
+	case key.Matches(msg, k.PrevTab):
+		m.setActive((m.active + len(m.tabs) - 1) % len(m.tabs))
+	case key.Matches(msg, k.Pause):
+		m.togglePause()
+	case key.Matches(msg, k.Save):
+		cmd, ok := m.ctl.Save()
+		if !ok {
+			return m.setNote("saving arrives with checkpoints", false)
+		}
+		if cmd == nil {
+			return tea.Batch(m.setNote("saving at the next batch…", false))
+		}
+		return tea.Batch(m.setNote("saving…", false), cmd)
+	case m.showHelp:
+	default:
+		return m.tabs[m.active].Update(msg)
+	}
+	return nil
+}
+
+func (m *model) setActive(i int) {
+	if i >= 0 && i < len(m.tabs) {
+		m.active = i
+		m.showHelp = false
+	}
+}
+
+func (m *model) togglePause() {
+	switch m.state {
+	case views.StateStarting, views.StateTraining:
+		m.ctl.Pause()
+		m.state = views.StatePaused
+		m.keys.Pause.SetHelp("space", "resume")
+	case views.StatePaused:
+		m.ctl.Resume()
+		m.state = views.StateTraining
+		m.keys.Pause.SetHelp("space", "pause")
+	}
+}
+
+// mouse selects a tab clicked in the tab bar, and passes other mouse events
+// to the active tab with positions relative to its top left corner.
+func (m *model) mouse(msg tea.MouseMsg) tea.Cmd {
+	ms := msg.Mouse()
+	if c, ok := msg.(tea.MouseClickMsg); ok && c.Button == tea.MouseLeft && ms.Y == 0 {
+		for i, s := range m.spans {
+			if ms.X >= s.Start && ms.X < s.End {
+				m.setActive(i)
+				return nil
+			}
+		}
+		return nil
+	}
+	if m.showHelp || ms.Y < bodyTop || ms.Y >= bodyTop+m.bodyHeight() {
+		return nil
+	}
+	var shifted tea.Msg
+	switch e := msg.(type) {
+	case tea.MouseClickMsg:
+		e.Y -= bodyTop
+		shifted = e
+	case tea.MouseReleaseMsg:
+		e.Y -= bodyTop
+		shifted = e
+	case tea.MouseMotionMsg:
+		e.Y -= bodyTop
+		shifted = e
+	case tea.MouseWheelMsg:
+		e.Y -= bodyTop
+		shifted = e
+	default:
+		return nil
+	}
+	return m.tabs[m.active].Update(shifted)
+}
+
+// headerData gathers the header's figures.
+func (m *model) headerData() views.HeaderData {
+	cfg := m.info.cfg
+	p := m.last
+	d := views.HeaderData{
+		Network: m.info.network, Optimizer: cfg.Optimizer, LR: cfg.LR, Batch: cfg.Batch, Seed: cfg.Seed,
+		State: m.state, Epoch: p.Epoch, Epochs: cfg.Epochs,
+		Seen: p.Seen, Total: p.Total, Elapsed: p.Elapsed, ImagesPerSec: p.ImagesPerSec,
+		TrainLoss: p.TrainLoss, TrainAcc: p.TrainAcc,
+		Done: len(m.stats), Note: m.note, NoteBad: m.noteBad,
+	}
+	if p.Epochs > 0 {
+		d.Epochs = p.Epochs
+	}
+	for _, s := range m.stats {
+		d.RunTime += time.Duration((s.Seconds + s.EvalSeconds) * float64(time.Second))
+		if d.BestEpoch == 0 || s.TestAcc > d.BestAcc {
+			d.BestAcc, d.BestEpoch = s.TestAcc, s.Epoch
+		}
+	}
+	if p.Kind == nn.BatchProgress {
+		d.RunTime += p.Elapsed
+	}
+	if n := len(m.stats); n > 0 && (m.state == views.StateFinished || m.state == views.StateStopped || m.state == views.StateFailed) {
+		s := m.stats[n-1]
+		d.TrainLoss, d.TrainAcc, d.TestLoss, d.TestAcc = s.TrainLoss, s.TrainAcc, s.TestLoss, s.TestAcc
+	}
+	if m.trainErr != nil {
+		d.Err = m.trainErr.Error()
+	}
+	return d
+}
+
+func (m *model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "convscope"
+	if m.last.Epochs > 0 {
+		v.WindowTitle = fmt.Sprintf("convscope · epoch %d/%d", m.last.Epoch, m.last.Epochs)
+	}
+	return v
+}
+
+// render draws the whole screen.
+func (m *model) render() string {
+	if m.w <= 0 || m.h <= 0 {
+		return ""
+	}
+	if m.w < minWidth || m.h < minHeight {
+		return views.TooSmall(m.w, m.h, minWidth, minHeight, m.st)
+	}
+	titles := make([]string, len(m.tabs))
+	for i, t := range m.tabs {
+		titles[i] = t.Title()
+	}
+	bar, spans := views.Tabs(titles, m.active, "", m.w, m.st)
+	m.spans = spans
+
+	var body, footer string
+	if m.showHelp {
+		body = m.helpView()
+		footer = m.help.ShortHelpView([]key.Binding{
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc/?", "close help")),
+			m.keys.Quit,
+		})
+	} else {
+		body = m.tabs[m.active].View(m.st)
+		footer = m.help.ShortHelpView(m.keys.ShortHelp())
+	}
+	return strings.Join([]string{
+		bar,
+		views.Header(m.headerData(), m.w, m.st),
+		fitBlock(body, m.w, m.bodyHeight()),
+		fitBlock(footer, m.w, 1),
+	}, "\n")
+}
+
+// helpView is the full help: every key, the active tab's own keys, and how
+// to read the Train tab.
+func (m *model) helpView() string {
+	st := m.st
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Keys") + "\n\n")
+	b.WriteString(m.help.FullHelpView(m.keys.FullHelp()) + "\n")
+	if kh, ok := m.tabs[m.active].(keyHelper); ok {
+		b.WriteString("\n" + st.Title.Render("On the "+m.tabs[m.active].Title()+" tab") + "\n\n")
+		for _, k := range kh.KeyHelp() {
+			b.WriteString(fmt.Sprintf("%s %s\n", st.Accent.Render(fmt.Sprintf("%-6s", k.Help().Key)), st.Text.Render(k.Help().Desc)))
+		}
+	}
+	b.WriteString("\n" + st.Title.Render("Reading the charts") + "\n\n")
+	b.WriteString(st.TrainSeries.Render("── train") + st.Text.Render("  running mean over the epoch so far (it restarts each epoch)") + "\n")
+	b.WriteString(st.TestSeries.Render("━━ test ") + st.Text.Render("  the test set, measured after each epoch") + "\n")
+	b.WriteString(st.Muted.Render("the x axis counts epochs; ★ in the table marks the best test accuracy") + "\n")
+	if !m.info.canSave {
+		b.WriteString("\n" + st.Muted.Render("saving arrives with checkpoints") + "\n")
+	}
+	return lipgloss.NewStyle().Padding(0, 1).Render(b.String())
+}
+
+// fitBlock cuts or pads s to exactly h lines of width w.
+func fitBlock(s string, w, h int) string {
+	if h <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		lw := lipgloss.Width(l)
+		if lw > w {
+			l = ansi.Truncate(l, w, "")
+			lw = lipgloss.Width(l)
+		}
+		lines[i] = l + strings.Repeat(" ", w-lw)
+	}
+	for len(lines) < h {
+		lines = append(lines, strings.Repeat(" ", w))
+	}
+	return strings.Join(lines, "\n")
+}

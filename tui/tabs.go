@@ -1,0 +1,56 @@
+package tui
+
+import (
+	tea "charm.land/bubbletea/v2"
+	"charm.land/bubbles/v2/key"
+
+	"convscope/views"
+)
+
+// tab is one screen below the header. The root model gives it its size,
+// forwards to it every message that is not a global key (keys and mouse
+// events only while it is the active tab, mouse positions relative to its
+// top left corner), and draws it with the current styles.
+//
+// A tab gets training's messages as they come: progressMsg, epochMsg (with the
+// test-set evaluation and a copy of the network), snapshotMsg (a copy taken
+// on pause), savedMsg and trainDoneMsg. It keeps what it needs.
+//
+// To add a tab, write a type with these four methods and put it in newTabs.
+type tab interface {
+	Title() string
+	SetSize(w, h int)
+	Update(msg tea.Msg) tea.Cmd
+	View(st views.Styles) string
+}
+
+// keyHelper is a tab with keys of its own to show in the help screen.
+type keyHelper interface {
+	KeyHelp() []key.Binding
+}
+
+// newTabs returns the program's tabs in the order of the keys 1..6.
+func newTabs(keys keyMap) []tab {
+	return []tab{
+		newTrainTab(keys),
+		&placeholderTab{title: "Samples", what: "test images with the network's guesses and their probabilities"},
+		&placeholderTab{title: "Mistakes", what: "the test images the network gets wrong, worst first"},
+		&placeholderTab{title: "Confusion", what: "the confusion matrix and per-class precision, recall and F1"},
+		&placeholderTab{title: "Layers", what: "each layer's activations for one image"},
+		&placeholderTab{title: "Draw", what: "draw a digit and watch the network read it"},
+	}
+}
+
+// placeholderTab stands in for a tab another issue fills.
+type placeholderTab struct {
+	title, what string
+	w, h        int
+}
+
+func (p *placeholderTab) Title() string          { return p.title }
+func (p *placeholderTab) SetSize(w, h int)       { p.w, p.h = w, h }
+func (p *placeholderTab) Update(tea.Msg) tea.Cmd { return nil }
+
+func (p *placeholderTab) View(st views.Styles) string {
+	return st.Muted.Render(p.title + ": " + p.what + " (not built yet)")
+}

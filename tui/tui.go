@@ -1,0 +1,78 @@
+// Package tui is the terminal program: it trains a network in its own
+// goroutine and shows the run live in tabs (Train, Samples, Mistakes,
+// Confusion, Layers, Draw), with Bubble Tea.
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	tea "charm.land/bubbletea/v2"
+
+	"convscope/nn"
+)
+
+// Options is what Run trains and how.
+type Options struct {
+	Net    *nn.Net
+	Data   nn.Data
+	Config nn.Config
+	OutDir string
+
+	// Save writes a checkpoint of net and returns its path. It is called in
+	// the training goroutine between batches (or after training returned),
+	// with the epoch the network is in. Nil: saving is not available yet.
+	Save func(net *nn.Net, epoch int) (string, error)
+	// OnEpoch is called in the training goroutine after each epoch with its
+	// figures, e.g. to append them to metrics.jsonl. May be nil. Its error
+	// is shown, and training goes on.
+	OnEpoch func(nn.EpochStats) error
+}
+
+// Run trains opts.Net on opts.Data in its own goroutine and shows it in the
+// terminal's alternate screen until the user quits. Quitting while training
+// cancels it and waits for nn.Train to return; the terminal is restored
+// either way. Run returns training's error if it failed (a cancellation is
+// not an error), or the program's if the terminal failed.
+func Run(ctx context.Context, opts Options) error {
+	if opts.Net == nil {
+		return errors.New("tui: no network to train")
+	}
+	train := func(ctx context.Context, report func(nn.Progress)) error {
+		return nn.Train(ctx, opts.Net, opts.Data, opts.Config, report)
+	}
+	return run(ctx, opts, train)
+}
+
+// run is Run with the training and the program's options given: tests pass
+// a fake trainer and their own input and output.
+func run(ctx context.Context, opts Options, train trainFunc, popts ...tea.ProgramOption) error {
+	h := hooks{onEpoch: opts.OnEpoch}
+	if opts.Net != nil {
+		h.snapshot = opts.Net.Clone
+	}
+	if opts.Save != nil {
+		h.save = func(epoch int) (string, error) { return opts.Save(opts.Net, epoch) }
+	}
+	info := runInfo{cfg: opts.Config, canSave: opts.Save != nil}
+	if opts.Net != nil {
+		info.network = opts.Net.Describe()
+	}
+
+	r := startRunner(ctx, train, h)
+	m := newModel(r, info, newTabs(newKeyMap()))
+	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, popts...)...)
+	_, perr := p.Run()
+	terr := r.wait()
+
+	switch {
+	case terr != nil && !errors.Is(terr, context.Canceled):
+		return fmt.Errorf("tui: training: %w", terr)
+	case perr != nil && ctx.Err() != nil:
+		return ctx.Err()
+	case perr != nil:
+		return fmt.Errorf("tui: %w", perr)
+	}
+	return nil
+}

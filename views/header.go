@@ -1,0 +1,244 @@
+package views
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// RunState is where a training run is.
+type RunState int
+
+const (
+	// StateStarting is before the first report.
+	StateStarting RunState = iota
+	// StateTraining is while batches run.
+	StateTraining
+	// StatePaused is while the user holds training.
+	StatePaused
+	// StateFinished is after the last epoch.
+	StateFinished
+	// StateStopped is after the user stopped training early.
+	StateStopped
+	// StateFailed is after training returned an error.
+	StateFailed
+)
+
+// HeaderData is what the header shows about a run.
+type HeaderData struct {
+	// The run's configuration.
+	Network   string
+	Optimizer string
+	LR        float64
+	Batch     int
+	Seed      uint64
+
+	State  RunState
+	Epoch  int // epoch in progress (1-based), or the last one
+	Epochs int // epochs of the run
+
+	Seen, Total  int           // images of the epoch done, and in all
+	Elapsed      time.Duration // time of the epoch so far, pauses excluded
+	ImagesPerSec float64
+	TrainLoss    float64 // running mean over the epoch (the last epoch's once the run ended)
+	TrainAcc     float64 // running accuracy over the epoch, 0..1
+	TestLoss     float64 // the last finished epoch's, shown once the run ended
+	TestAcc      float64
+
+	Done      int           // epochs finished
+	RunTime   time.Duration // training time of the run so far, pauses excluded
+	BestAcc   float64       // best test accuracy so far, 0..1
+	BestEpoch int           // its epoch, 0 when no epoch has finished
+
+	Err     string // why training failed
+	Note    string // a passing message, such as where a checkpoint went
+	NoteBad bool   // the note is about a failure
+}
+
+// HeaderLines is the height of Header.
+const HeaderLines = 3
+
+// Header draws the run's configuration, the epoch's progress bar with
+// elapsed time, ETA and throughput, and the running figures: HeaderLines
+// lines of width w.
+func Header(d HeaderData, w int, st Styles) string {
+	if w <= 0 {
+		return ""
+	}
+	sep := st.Muted.Render(" · ")
+	kv := func(k, v string) string { return st.Muted.Render(k+" ") + st.Text.Render(v) }
+
+	// Line 1: configuration; the network's name gives way first.
+	var cfg []string
+	if d.Optimizer != "" {
+		cfg = append(cfg, st.Text.Render(d.Optimizer)+" "+kv("lr", fmt.Sprintf("%g", d.LR)))
+	}
+	cfg = append(cfg, kv("batch", fmt.Sprint(d.Batch)), kv("seed", fmt.Sprint(d.Seed)))
+	rest := sep + strings.Join(cfg, sep)
+	netw := st.Title.Render(ansi.Truncate(dashIfEmpty(d.Network), max(8, w-lipgloss.Width(rest)), "…"))
+	line1 := netw + rest
+
+	// Line 2: progress, or how the run ended.
+	badge := stateBadge(d.State, st)
+	best := ""
+	if d.BestEpoch > 0 {
+		best = st.Good.Render(pctText(d.BestAcc)) + st.Muted.Render(fmt.Sprintf(" (epoch %d)", d.BestEpoch))
+	}
+	var line2 string
+	switch d.State {
+	case StateFinished:
+		badge = ""
+		line2 = st.Good.Render("✔ training finished") + sep + st.Text.Render(fmt.Sprintf("%d epochs in %s", d.Done, clockText(d.RunTime)))
+		if best != "" {
+			line2 += sep + st.Text.Render("best test accuracy ") + best
+		}
+	case StateStopped:
+		badge = ""
+		line2 = st.Warn.Render("■ training stopped") + st.Text.Render(fmt.Sprintf(" after %d of %d epochs", d.Done, d.Epochs))
+		if best != "" {
+			line2 += sep + st.Text.Render("best test accuracy ") + best
+		}
+	case StateFailed:
+		badge = ""
+		line2 = st.Bad.Render("✖ training failed: ") + st.Text.Render(d.Err)
+	default:
+		epoch := kv("epoch", fmt.Sprintf("%d/%d", max(d.Epoch, 1), d.Epochs))
+		frac := 0.0
+		if d.Total > 0 {
+			frac = float64(d.Seen) / float64(d.Total)
+		}
+		eta := "–"
+		if d.ImagesPerSec > 0 && d.Total > 0 {
+			eta = clockText(time.Duration(float64(d.Total-d.Seen) / d.ImagesPerSec * float64(time.Second)))
+		}
+		tail := fmt.Sprintf(" %3.0f%%", 100*frac) + sep +
+			kv("elapsed", clockText(d.Elapsed)) + sep + kv("ETA", eta) + sep +
+			st.Text.Render(groupDigits(d.ImagesPerSec)) + st.Muted.Render(" img/s")
+		room := w - lipgloss.Width(epoch) - lipgloss.Width(tail) - lipgloss.Width(badge) - 3
+		barStyle := st.Accent
+		if d.State == StatePaused {
+			barStyle = st.Warn
+		}
+		line2 = epoch + " " + progressBar(frac, min(max(room, 8), 40), barStyle, st.Border) + tail
+	}
+	line2 = spreadLine(line2, badge, w)
+
+	// Line 3: running figures and the best test accuracy, or the last
+	// epoch's figures once the run has ended.
+	var line3 string
+	switch d.State {
+	case StateFinished, StateStopped, StateFailed:
+		if d.Done > 0 {
+			line3 = st.Muted.Render(fmt.Sprintf("epoch %d: ", d.Done)) +
+				kv("train loss", fmtLoss(d.TrainLoss)) + sep + kv("acc", pctText(d.TrainAcc)) + sep +
+				kv("test loss", fmtLoss(d.TestLoss)) + sep + kv("acc", pctText(d.TestAcc))
+		}
+	default:
+		line3 = kv("train loss", fmtLoss(d.TrainLoss)) + sep + kv("acc", pctText(d.TrainAcc))
+		if best != "" {
+			line3 += sep + st.Muted.Render("best test ") + best
+		}
+	}
+	note := ""
+	if d.Note != "" {
+		note = st.Accent.Render(d.Note)
+		if d.NoteBad {
+			note = st.Bad.Render(d.Note)
+		}
+	}
+	line3 = spreadLine(line3, note, w)
+
+	return strings.Join([]string{fitLine(line1, w), line2, line3}, "\n")
+}
+
+// stateBadge names the state with a glyph, so it reads without colour.
+func stateBadge(s RunState, st Styles) string {
+	switch s {
+	case StateStarting:
+		return st.Muted.Render("◌ starting")
+	case StateTraining:
+		return st.Good.Render("● training")
+	case StatePaused:
+		return st.Warn.Render("❚❚ paused")
+	case StateFinished:
+		return st.Good.Render("✔ finished")
+	case StateStopped:
+		return st.Warn.Render("■ stopped")
+	case StateFailed:
+		return st.Bad.Render("✖ failed")
+	}
+	return ""
+}
+
+// progressBar draws a bar of width w filled to frac with eighth blocks.
+func progressBar(frac float64, w int, full, empty lipgloss.Style) string {
+	if w <= 0 {
+		return ""
+	}
+	if !(frac >= 0) {
+		frac = 0
+	}
+	frac = math.Min(frac, 1)
+	eighths := int(math.Round(frac * float64(w) * 8))
+	n := eighths / 8
+	var b strings.Builder
+	b.WriteString(strings.Repeat("█", n))
+	rest := w - n
+	if r := eighths % 8; r > 0 && rest > 0 {
+		b.WriteString([]string{"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"}[r])
+		rest--
+	}
+	return full.Render(b.String()) + empty.Render(strings.Repeat("░", rest))
+}
+
+// spreadLine puts left at the start and right at the end of a line of width w,
+// cutting left when both do not fit.
+func spreadLine(left, right string, w int) string {
+	rw := lipgloss.Width(right)
+	if rw == 0 {
+		return fitLine(left, w)
+	}
+	if rw+2 > w {
+		return fitLine(left, w)
+	}
+	room := w - rw - 1
+	if lipgloss.Width(left) > room {
+		left = ansi.Truncate(left, room, "…")
+	}
+	return fitLine(left, room) + " " + right
+}
+
+// fmtLoss formats a loss; NaN and Inf read as themselves.
+func fmtLoss(v float64) string {
+	if math.Abs(v) >= 1e4 {
+		return fmt.Sprintf("%.3g", v)
+	}
+	return fmt.Sprintf("%.4f", v)
+}
+
+// groupDigits formats v rounded, in groups of three digits: 12,345.
+func groupDigits(v float64) string {
+	if !(v >= 0) || math.IsInf(v, 0) {
+		return "–"
+	}
+	s := fmt.Sprint(int64(math.Round(v)))
+	var b strings.Builder
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}

@@ -1,0 +1,113 @@
+package views
+
+import (
+	"math"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+
+	"convscope/nn"
+)
+
+// TrainData is what the Train tab shows below the header.
+type TrainData struct {
+	LossTrain, LossTest []Point
+	AccTrain, AccTest   []Point
+	XMax                float64 // right end of the charts' x axis in epochs
+	Zoom                bool    // fit the y axes to the later epochs
+
+	Epochs   []nn.EpochStats
+	TableTop int // first table row shown; < 0 follows the last epoch
+}
+
+// trainWide is the width from which the table goes beside the charts.
+const trainWide = 120
+
+// Train draws the Train tab in exactly h lines of width w: the loss and
+// accuracy charts and the per-epoch table. Wide, the charts stack on the left
+// and the table stands on the right; narrower, the charts sit side by side
+// above the table.
+func Train(d TrainData, w, h int, st Styles) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	if w >= trainWide {
+		tw := 64
+		cw := w - tw - 2
+		top := (h + 1) / 2
+		charts := Chart(d.loss(), cw, top, st) + "\n" + Chart(d.acc(), cw, h-top, st)
+		table := st.Title.Render("by epoch") + "\n" + Epochs(d.Epochs, d.TableTop, tw, h-1, st)
+		return lipgloss.JoinHorizontal(lipgloss.Top, charts, gapColumn(2, h), fitBlockLines(table, tw, h))
+	}
+	th := min(max(len(d.Epochs)+1, 3), max(3, h/3))
+	if h-th < 6 {
+		th = max(0, h-6)
+	}
+	ch := h - th
+	lw := (w - 1) / 2
+	charts := lipgloss.JoinHorizontal(lipgloss.Top,
+		Chart(d.loss(), lw, ch, st),
+		gapColumn(1, ch),
+		Chart(d.acc(), w-lw-1, ch, st))
+	if th == 0 {
+		return charts
+	}
+	return charts + "\n" + Epochs(d.Epochs, d.TableTop, w, th, st)
+}
+
+func (d TrainData) loss() ChartSpec {
+	return ChartSpec{Title: "loss", Train: d.LossTrain, Test: d.LossTest, XMax: d.XMax, YFrom: d.yFrom()}
+}
+
+func (d TrainData) acc() ChartSpec {
+	return ChartSpec{Title: "accuracy", Train: d.AccTrain, Test: d.AccTest, XMax: d.XMax, Percent: true, YFrom: d.yFrom()}
+}
+
+// yFrom is where a zoomed chart's y axis starts to fit: after the first
+// epoch's steep fall, or halfway through the first epoch.
+func (d TrainData) yFrom() float64 {
+	if !d.Zoom {
+		return 0
+	}
+	x := d.XMax
+	if x <= 0 {
+		x = 1
+	}
+	return math.Min(1, x/2)
+}
+
+// TrainTableRows is how many table rows Train shows at w x h, so that the
+// caller can scroll the table.
+func TrainTableRows(epochs, w, h int) int {
+	if w >= trainWide {
+		return max(0, h-2)
+	}
+	th := min(max(epochs+1, 3), max(3, h/3))
+	if h-th < 6 {
+		th = max(0, h-6)
+	}
+	return max(0, th-1)
+}
+
+// gapColumn is a blank column w wide and h lines high.
+func gapColumn(w, h int) string {
+	if h <= 0 {
+		return ""
+	}
+	return strings.TrimSuffix(strings.Repeat(strings.Repeat(" ", w)+"\n", h), "\n")
+}
+
+// fitBlockLines cuts or pads s to exactly h lines of width w.
+func fitBlockLines(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i := range lines {
+		lines[i] = fitLine(lines[i], w)
+	}
+	for len(lines) < h {
+		lines = append(lines, strings.Repeat(" ", w))
+	}
+	return strings.Join(lines, "\n")
+}
