@@ -12,19 +12,19 @@ import (
 // variance); evaluation uses the running estimates.
 // Params: weight (gamma) [C], bias (beta) [C]; running_mean and running_var [C] are state.
 type BatchNorm2D struct {
-	shape        Shape
-	Eps          float64
-	Momentum     float64
-	Gamma, Beta  *Param
-	RunningMean  []float32
-	RunningVar   []float32
-	eng          *gemm.Engine
-	n            int
-	train        bool
-	y, xhat, dx  []float32
-	invStd       []float32
-	part         []float64 // per-chunk partial sums
-	dgam, dbet   []float64
+	shape       Shape
+	Eps         float64
+	Momentum    float64
+	Gamma, Beta *Param
+	RunningMean []float32
+	RunningVar  []float32
+	eng         *gemm.Engine
+	n           int
+	train       bool
+	y, xhat, dx []float32
+	invStd      []float32
+	part        []float64 // per-chunk partial sums
+	dgam, dbet  []float64
 }
 
 // bnChunk is the number of rows reduced together; fixed so sums do not depend on the thread count.

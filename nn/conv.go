@@ -12,15 +12,15 @@ import (
 // bias [OutC]. Forward lowers x to columns (im2col, [n·OH·OW, K·K·InC]) and
 // multiplies by the weight matrix.
 type Conv2D struct {
-	in, out    Shape
-	K          int
-	Weight     *Param
-	Bias       *Param
-	eng        *gemm.Engine
-	needDx     bool
-	n          int
-	x, col, y  []float32
-	dcol, dx   []float32
+	in, out   Shape
+	K         int
+	Weight    *Param
+	Bias      *Param
+	eng       *gemm.Engine
+	needDx    bool
+	n         int
+	x, col, y []float32
+	dcol, dx  []float32
 }
 
 // NewConv2D returns a K×K convolution from in to outC channels with

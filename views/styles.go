@@ -17,7 +17,7 @@ type Styles struct {
 	Dark    bool
 
 	Title, Text, Muted, Accent, Good, Bad, Warn, Border, Selected lipgloss.Style
-	TrainSeries, TestSeries                                     lipgloss.Style
+	TrainSeries, TestSeries                                       lipgloss.Style
 }
 
 // NewStyles builds the style set for a dark or light background and a colour profile.
