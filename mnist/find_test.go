@@ -183,43 +183,58 @@ func TestVersion(t *testing.T) {
 }
 
 // TestRealData loads the real MNIST files from the module cache.
+//
+// Under -race, gunzipping the 47 MB of training images takes several
+// seconds and tests nothing concurrent, so it reads only the test set
+// and the training labels.
 func TestRealData(t *testing.T) {
 	dir, err := Find()
 	if err != nil {
 		t.Skipf("MNIST data not in the module cache: %v", err)
 	}
+	if raceEnabled {
+		test, err := ReadSet(filepath.Join(dir, testImages+".gz"), filepath.Join(dir, testLabels+".gz"))
+		if err != nil {
+			t.Fatalf("ReadSet(test) error = %v", err)
+		}
+		checkReal(t, "test", test, 10000, 7)
+		labels, err := readLabelsFile(filepath.Join(dir, trainLabels+".gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(labels) != 60000 || labels[0] != 5 {
+			t.Errorf("training labels: got %d, first %d, want 60000, first 5", len(labels), labels[0])
+		}
+		return
+	}
 	train, test, err := Load(dir)
 	if err != nil {
 		t.Fatalf("Load(%s) error = %v", dir, err)
 	}
-	tests := []struct {
-		name       string
-		set        *Set
-		n          int
-		firstLabel uint8
-	}{
-		{"train", train, 60000, 5},
-		{"test", test, 10000, 7},
+	checkReal(t, "train", train, 60000, 5)
+	checkReal(t, "test", test, 10000, 7)
+}
+
+// checkReal checks a real MNIST set: n images of 28x28, the first label,
+// the default classes, and every digit well represented.
+func checkReal(t *testing.T, name string, s *Set, n int, first uint8) {
+	t.Helper()
+	if s.N != n || s.Rows != 28 || s.Cols != 28 || len(s.Images) != n*28*28 || len(s.Labels) != n {
+		t.Fatalf("%s = %d images of %dx%d (%d pixels, %d labels), want %d of 28x28", name, s.N, s.Rows, s.Cols, len(s.Images), len(s.Labels), n)
 	}
-	for _, tt := range tests {
-		s := tt.set
-		if s.N != tt.n || s.Rows != 28 || s.Cols != 28 || len(s.Images) != tt.n*28*28 || len(s.Labels) != tt.n {
-			t.Errorf("%s = %d images of %dx%d (%d pixels, %d labels), want %d of 28x28", tt.name, s.N, s.Rows, s.Cols, len(s.Images), len(s.Labels), tt.n)
-		}
-		if s.Labels[0] != tt.firstLabel {
-			t.Errorf("%s first label = %d, want %d", tt.name, s.Labels[0], tt.firstLabel)
-		}
-		if got, want := strings.Join(s.Classes, ","), "0,1,2,3,4,5,6,7,8,9"; got != want {
-			t.Errorf("%s classes = %s, want %s", tt.name, got, want)
-		}
-		var counts [10]int
-		for _, l := range s.Labels {
-			counts[l]++
-		}
-		for d, c := range counts {
-			if c < tt.n/20 {
-				t.Errorf("%s has %d images of digit %d, want at least %d", tt.name, c, d, tt.n/20)
-			}
+	if s.Labels[0] != first {
+		t.Errorf("%s first label = %d, want %d", name, s.Labels[0], first)
+	}
+	if got, want := strings.Join(s.Classes, ","), "0,1,2,3,4,5,6,7,8,9"; got != want {
+		t.Errorf("%s classes = %s, want %s", name, got, want)
+	}
+	var counts [10]int
+	for _, l := range s.Labels {
+		counts[l]++
+	}
+	for d, c := range counts {
+		if c < n/20 {
+			t.Errorf("%s has %d images of digit %d, want at least %d", name, c, d, n/20)
 		}
 	}
 }

@@ -102,6 +102,9 @@ func readLabels(r io.Reader) ([]uint8, error) {
 	if err != nil {
 		return nil, err
 	}
+	if uint64(h[0]) > math.MaxInt {
+		return nil, fmt.Errorf("header claims %d labels, too many for this platform", h[0])
+	}
 	n := int(h[0])
 	labels, err := src.payload(n, 8)
 	if err != nil {
