@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"convscope/internal/gemm"
@@ -19,6 +20,7 @@ func cmdBench(args []string) error {
 	threads := fs.Int("threads", 0, "worker threads (0 = all cores)")
 	data := fs.String("data", "", "folder of IDX files (default: the MNIST copy in the Go module cache)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed training steps to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -51,11 +53,24 @@ func cmdBench(args []string) error {
 	var t0 time.Time
 	for i := 0; i < steps; i++ {
 		if i == warm {
+			if *cpuProfile != "" {
+				f, err := os.Create(*cpuProfile)
+				if err != nil {
+					return fmt.Errorf("bench: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("bench: %w", err)
+				}
+			}
 			t0 = time.Now()
 		}
 		tr.Step(d.Train, i**batch, *batch)
 	}
 	trainSec := time.Since(t0).Seconds()
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	nn.Evaluate(net, d.Test.Subset(*evalBatch*2), *evalBatch) // warm-up
 	t1 := time.Now()
 	nn.Evaluate(net, d.Test, *evalBatch)

@@ -31,7 +31,7 @@ func NewConv2D(in Shape, outC, k int, rng *rand.Rand) *Conv2D {
 	}
 	c := &Conv2D{in: in, out: Shape{in.H - k + 1, in.W - k + 1, outC}, K: k, needDx: true}
 	kk := k * k * in.C
-	c.Weight = &Param{Name: "weight", Shape: []int{k, k, in.C, outC}, W: make([]float32, kk*outC), G: make([]float32, kk*outC)}
+	c.Weight = &Param{Name: "weight", Shape: []int{k, k, in.C, outC}, W: make([]float32, kk*outC), G: make([]float32, kk*outC), Decay: true}
 	c.Bias = &Param{Name: "bias", Shape: []int{outC}, W: make([]float32, outC), G: make([]float32, outC)}
 	glorot(c.Weight.W, kk, k*k*outC, rng)
 	return c

@@ -41,7 +41,7 @@ type Dense struct {
 func NewDense(in Shape, out int, rng *rand.Rand) *Dense {
 	k := in.Size()
 	d := &Dense{in: in, out: Shape{1, 1, out}, needDx: true}
-	d.Weight = &Param{Name: "weight", Shape: []int{k, out}, W: make([]float32, k*out), G: make([]float32, k*out)}
+	d.Weight = &Param{Name: "weight", Shape: []int{k, out}, W: make([]float32, k*out), G: make([]float32, k*out), Decay: true}
 	d.Bias = &Param{Name: "bias", Shape: []int{out}, W: make([]float32, out), G: make([]float32, out)}
 	glorot(d.Weight.W, k, out, rng)
 	return d

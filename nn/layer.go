@@ -29,6 +29,7 @@ type Param struct {
 	Shape []int
 	W     []float32 // values
 	G     []float32 // gradient, accumulated with += by Backward
+	Decay bool      // weight decay applies (conv and dense weights)
 }
 
 // Layer is one step of the network. Forward takes x of shape [n, In] (per-image
@@ -65,5 +66,6 @@ func cloneParam(p *Param) *Param {
 		Shape: append([]int(nil), p.Shape...),
 		W:     append([]float32(nil), p.W...),
 		G:     make([]float32, len(p.G)),
+		Decay: p.Decay,
 	}
 }

@@ -25,13 +25,43 @@ type Config struct {
 	Threads    int     `json:"threads"`     // 0 = GOMAXPROCS
 	EvalBatch  int     `json:"eval_batch"`  // images per evaluation batch, 0 = 100
 
+	// Schedule is the learning-rate schedule: "" or "constant", "step" (multiply
+	// by StepGamma every StepEvery epochs) or "cosine" (from LR down to 0 over
+	// all epochs, per batch).
+	Schedule    string  `json:"schedule,omitempty"`
+	StepEvery   int     `json:"step_every,omitempty"`
+	StepGamma   float64 `json:"step_gamma,omitempty"`
+	WeightDecay float64 `json:"weight_decay,omitempty"` // decoupled (AdamW-style) decay of conv and dense weights
+	// Augment shifts each training image by up to MaxShift pixels and rotates it
+	// by up to MaxRotate degrees, on the fly (labels unchanged).
+	Augment   bool    `json:"augment,omitempty"`
+	MaxShift  int     `json:"max_shift,omitempty"`
+	MaxRotate float64 `json:"max_rotate,omitempty"`
+
 	// ProgressEvery is the least time between two BatchProgress reports (0 = 100ms).
 	ProgressEvery time.Duration `json:"-"`
 }
 
 // DefaultConfig is the paper's setting: 10 epochs of batch 64 with Adam at 1e-3, seed 1.
 func DefaultConfig() Config {
-	return Config{Epochs: 10, Batch: 64, LR: 1e-3, Optimizer: "adam", Momentum: 0.9, Seed: 1}
+	return Config{Epochs: 10, Batch: 64, LR: 1e-3, Optimizer: "adam", Momentum: 0.9, Seed: 1,
+		Schedule: "constant", StepEvery: 3, StepGamma: 0.5, MaxShift: 2, MaxRotate: 10}
+}
+
+// LRAt is the learning rate for batch b of nb in epoch (0-based) under the schedule.
+func (c Config) LRAt(epoch, b, nb int) float64 {
+	switch c.Schedule {
+	case "step":
+		if c.StepEvery < 1 {
+			return c.LR
+		}
+		return c.LR * math.Pow(c.StepGamma, float64(epoch/c.StepEvery))
+	case "cosine":
+		total := float64(c.Epochs * max(nb, 1))
+		done := float64(epoch*nb + b)
+		return c.LR * 0.5 * (1 + math.Cos(math.Pi*min(done/total, 1)))
+	}
+	return c.LR
 }
 
 // Validate reports the first bad setting.
@@ -53,6 +83,16 @@ func (c Config) Validate() error {
 		return fmt.Errorf("threads must be 0 (all cores) or positive, got %d", c.Threads)
 	case c.EvalBatch < 0:
 		return fmt.Errorf("eval batch must be 0 (default) or positive, got %d", c.EvalBatch)
+	case c.Schedule != "" && c.Schedule != "constant" && c.Schedule != "step" && c.Schedule != "cosine":
+		return fmt.Errorf("schedule must be constant, step or cosine, got %q", c.Schedule)
+	case c.Schedule == "step" && (c.StepEvery < 1 || !(c.StepGamma > 0 && c.StepGamma <= 1)):
+		return fmt.Errorf("step schedule needs step-every >= 1 and 0 < step-gamma <= 1, got %d and %v", c.StepEvery, c.StepGamma)
+	case c.WeightDecay < 0 || c.WeightDecay >= 1:
+		return fmt.Errorf("weight decay must be in [0, 1), got %v", c.WeightDecay)
+	case c.MaxShift < 0 || c.MaxShift > 8:
+		return fmt.Errorf("max shift must be 0..8 pixels, got %d", c.MaxShift)
+	case c.MaxRotate < 0 || c.MaxRotate > 45:
+		return fmt.Errorf("max rotate must be 0..45 degrees, got %v", c.MaxRotate)
 	}
 	return nil
 }
@@ -194,6 +234,7 @@ func (t *Trainer) epoch(ctx context.Context, set *mnist.Set, report func(Progres
 	lastReport := start
 	var lossSum float64
 	correct, seen := 0, 0
+	lr := t.Cfg.LR
 	for b := 0; b < batches; b++ {
 		if err := ctx.Err(); err != nil {
 			return EpochStats{}, err
@@ -203,10 +244,15 @@ func (t *Trainer) epoch(ctx context.Context, set *mnist.Set, report func(Progres
 		x, lbl := t.x[:m*pix], t.lbl[:m]
 		for i := 0; i < m; i++ {
 			idx := t.perm[lo+i]
-			toFloat(x[i*pix:(i+1)*pix], set.Images[idx*pix:(idx+1)*pix])
+			if t.Cfg.Augment {
+				Augment(x[i*pix:(i+1)*pix], set.Image(idx), set.Rows, set.Cols, t.Cfg.MaxShift, t.Cfg.MaxRotate, t.rng)
+			} else {
+				toFloat(x[i*pix:(i+1)*pix], set.Images[idx*pix:(idx+1)*pix])
+			}
 			lbl[i] = set.Labels[idx]
 		}
-		loss, c := t.step(x, lbl, m, params)
+		lr = t.Cfg.LRAt(epoch-1, b, batches)
+		loss, c := t.step(x, lbl, m, params, lr)
 		lossSum += loss * float64(m)
 		correct += c
 		seen += m
@@ -222,7 +268,7 @@ func (t *Trainer) epoch(ctx context.Context, set *mnist.Set, report func(Progres
 	}
 	el := time.Since(start) - paused
 	return EpochStats{Epoch: epoch, TrainLoss: lossSum / float64(seen), TrainAcc: float64(correct) / float64(seen),
-		Seconds: el.Seconds(), ImagesPerSec: float64(seen) / el.Seconds(), LR: t.Cfg.LR}, nil
+		Seconds: el.Seconds(), ImagesPerSec: float64(seen) / el.Seconds(), LR: lr}, nil
 }
 
 func (t *Trainer) buffers(bs, pix int) {
@@ -237,13 +283,23 @@ func (t *Trainer) buffers(bs, pix int) {
 
 // step trains one batch x [m, rows, cols, 1] with labels lbl and returns its
 // mean loss and number of correct predictions.
-func (t *Trainer) step(x []float32, lbl []uint8, m int, params []*Param) (float64, int) {
+func (t *Trainer) step(x []float32, lbl []uint8, m int, params []*Param, lr float64) (float64, int) {
 	k := t.Net.Classes()
 	t.Net.ZeroGrad()
 	logits := t.Net.Forward(x, m, true)
 	loss, c := SoftmaxCrossEntropy(logits, lbl, m, k, t.prob[:m*k], t.dlog[:m*k], nil)
 	t.Net.Backward(t.dlog[:m*k])
-	t.Opt.Step(params, t.Cfg.LR)
+	if wd := t.Cfg.WeightDecay; wd > 0 {
+		for _, p := range params {
+			if p.Decay {
+				f := float32(1 - lr*wd)
+				for i := range p.W {
+					p.W[i] *= f
+				}
+			}
+		}
+	}
+	t.Opt.Step(params, lr)
 	return loss, c
 }
 
@@ -254,7 +310,7 @@ func (t *Trainer) Step(set *mnist.Set, lo, n int) (float64, int) {
 	t.buffers(n, pix)
 	toFloat(t.x[:n*pix], set.Images[lo*pix:(lo+n)*pix])
 	copy(t.lbl[:n], set.Labels[lo:lo+n])
-	return t.step(t.x[:n*pix], t.lbl[:n], n, t.Net.Params())
+	return t.step(t.x[:n*pix], t.lbl[:n], n, t.Net.Params(), t.Cfg.LR)
 }
 
 // toFloat scales pixels to [0, 1].

@@ -145,7 +145,7 @@ func Chart(c ChartSpec, w, h int, st Styles) string {
 	for i, l := range body {
 		l = colorRow(l, leftPad, st)
 		if len(train)+len(test) == 0 && i == len(body)/2 {
-			l = overlay(l, st.Muted.Render("waiting for data"), leftPad, cols)
+			l = overlayText(l, st.Muted.Render("waiting for data"), leftPad, cols)
 		}
 		out = append(out, fitLine(l, w))
 	}
@@ -283,9 +283,9 @@ func yRange(a, b []Point, rows int, percent bool) (lo, hi, step float64) {
 		}
 	}
 	step = niceStep((hi - lo) / float64(rows))
-	for {
+	for range 200 { // a round step that fits comes long before
 		start := math.Floor(lo/step+1e-9) * step
-		if span := float64(rows) * step; percent && start+span > 100 {
+		if span := float64(rows) * step; percent && lo >= 0 && hi <= 100 && start+span > 100 {
 			// Keep a percentage axis under 100% when the step allows.
 			start = math.Max(0, 100-span)
 		}
@@ -407,8 +407,8 @@ func colorRow(line string, leftPad int, st Styles) string {
 	return b.String()
 }
 
-// overlay writes msg centred over the cols columns of line that start at left.
-func overlay(line, msg string, left, cols int) string {
+// overlayText writes msg centred over the cols columns of line that start at left.
+func overlayText(line, msg string, left, cols int) string {
 	mw := lipgloss.Width(msg)
 	if mw > cols {
 		return line

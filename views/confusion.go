@@ -103,7 +103,7 @@ func Confusion(conf [][]int, classes []string, row, col, w int, st Styles) strin
 	if row < 0 || row >= k || col < 0 || col >= k {
 		row, col = -1, -1
 	}
-	m := confMatrix{conf: conf, k: k, l: l, totalW: totalW, row: row, col: col, st: st,
+	m := confMatrix{k: k, l: l, totalW: totalW, row: row, col: col, st: st,
 		plain: st.Profile < colorprofile.ANSI}
 	m.paper = confPaperLight
 	if st.Dark {
@@ -165,7 +165,6 @@ func Confusion(conf [][]int, classes []string, row, col, w int, st Styles) strin
 
 // confMatrix holds what drawing the cells of one matrix needs.
 type confMatrix struct {
-	conf      [][]int
 	k         int
 	l         confLayout
 	totalW    int
@@ -236,7 +235,7 @@ func (m *confMatrix) writeCell(b *strings.Builder, i, j, v, maxDiag, maxOff int)
 		b.WriteString(lead + st.Text.Render(text) + trail)
 		return
 	}
-	bg := mixRGB(m.paper, target, confMinShade+(1-confMinShade)*t)
+	bg := mixRGB(m.paper, target, confMinShade+float64((1-confMinShade)*t)) // no FMA: same goldens on every CPU
 	fg := color.RGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xff}
 	if luma(bg) > 140 {
 		fg = color.RGBA{A: 0xff}

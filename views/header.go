@@ -138,7 +138,11 @@ func Header(d HeaderData, w int, st Styles) string {
 				kv("test loss", fmtLoss(d.TestLoss)) + sep + kv("acc", pctText(d.TestAcc))
 		}
 	default:
-		line3 = kv("train loss", fmtLoss(d.TrainLoss)) + sep + kv("acc", pctText(d.TrainAcc))
+		if d.Total == 0 { // no report yet
+			line3 = kv("train loss", "–") + sep + kv("acc", "–")
+		} else {
+			line3 = kv("train loss", fmtLoss(d.TrainLoss)) + sep + kv("acc", pctText(d.TrainAcc))
+		}
 		if best != "" {
 			line3 += sep + st.Muted.Render("best test ") + best
 		}
@@ -222,7 +226,7 @@ func fmtLoss(v float64) string {
 
 // groupDigits formats v rounded, in groups of three digits: 12,345.
 func groupDigits(v float64) string {
-	if !(v >= 0) || math.IsInf(v, 0) {
+	if !(v > 0) || math.IsInf(v, 0) {
 		return "–"
 	}
 	s := fmt.Sprint(int64(math.Round(v)))

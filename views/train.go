@@ -21,7 +21,7 @@ type TrainData struct {
 }
 
 // trainWide is the width from which the table goes beside the charts.
-const trainWide = 120
+const trainWide = 150
 
 // Train draws the Train tab in exactly h lines of width w: the loss and
 // accuracy charts and the per-epoch table. Wide, the charts stack on the left
@@ -44,11 +44,11 @@ func Train(d TrainData, w, h int, st Styles) string {
 		th = max(0, h-6)
 	}
 	ch := h - th
-	lw := (w - 1) / 2
+	lw := (w - 2) / 2
 	charts := lipgloss.JoinHorizontal(lipgloss.Top,
 		Chart(d.loss(), lw, ch, st),
-		gapColumn(1, ch),
-		Chart(d.acc(), w-lw-1, ch, st))
+		gapColumn(2, ch),
+		Chart(d.acc(), w-lw-2, ch, st))
 	if th == 0 {
 		return charts
 	}
@@ -79,14 +79,17 @@ func (d TrainData) yFrom() float64 {
 // TrainTableRows is how many table rows Train shows at w x h, so that the
 // caller can scroll the table.
 func TrainTableRows(epochs, w, h int) int {
+	room := 0
 	if w >= trainWide {
-		return max(0, h-2)
+		room = h - 2 // the title and the table's header
+	} else {
+		th := min(max(epochs+1, 3), max(3, h/3))
+		if h-th < 6 {
+			th = max(0, h-6)
+		}
+		room = th - 1
 	}
-	th := min(max(epochs+1, 3), max(3, h/3))
-	if h-th < 6 {
-		th = max(0, h-6)
-	}
-	return max(0, th-1)
+	return max(0, min(epochs, room))
 }
 
 // gapColumn is a blank column w wide and h lines high.

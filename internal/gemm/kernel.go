@@ -17,7 +17,16 @@ type kernel struct {
 	// rounds the same way for every element, whatever rows and cols are; that
 	// is what makes results independent of how C is cut into tiles. tile reads
 	// nothing outside those elements of a, b and c.
-	tile func(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool)
+	//
+	// The SIMD kernels also prefetch one cache line per step of p, starting
+	// at address pf and moving by pfstep bytes. Prefetches never fault, so pf
+	// may point anywhere.
+	tile func(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool, pf uintptr, pfstep int)
+
+	// transpose16, if not nil, stores the transpose of the 16×16 block at
+	// src (row stride lds elements) at dst (row stride ldd elements). It
+	// speeds up packing a transposed B.
+	transpose16 func(dst []float32, ldd int, src []float32, lds int)
 }
 
 // goKernel is the plain-Go micro-kernel. It never fuses a multiply and an
@@ -36,7 +45,7 @@ var kern = chosen
 // "avx512", "avx2" or "go" (always "go" under -tags purego).
 func Kernel() string { return chosen.name }
 
-func goTile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool) {
+func goTile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool, _ uintptr, _ int) {
 	r := 0
 	for ; r+2 <= rows; r += 2 {
 		a0, a1 := a[r*rsa:], a[(r+1)*rsa:]

@@ -5,8 +5,8 @@ package gemm
 import "golang.org/x/sys/cpu"
 
 // The generated assembly kernels, by rows and by number of vectors.
-type asmFunc = func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-type asm2Func = func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
+type asmFunc = func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+type asm2Func = func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
 
 var avx512Funcs = [15][3]asmFunc{
 	1:  {1: avx512R1V1, 2: avx512R1V2},
@@ -46,7 +46,7 @@ var avx2Funcs = [2][7][3]asm2Func{
 }
 
 var (
-	avx512Kernel = &kernel{name: "avx512", mr: 8, nr: 32, tile: avx512Tile}
+	avx512Kernel = &kernel{name: "avx512", mr: 8, nr: 32, tile: avx512Tile, transpose16: avx512Transpose16}
 	avx2Kernel   = &kernel{name: "avx2", mr: 6, nr: 16, tile: avx2Tile}
 )
 
@@ -77,21 +77,27 @@ func kernels() []*kernel {
 	return ks
 }
 
-func avx512Tile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool) {
+func avx512Tile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool, pf uintptr, pfstep int) {
 	nv := (cols + 15) >> 4
 	mask := uint16(1<<(cols-16*(nv-1)) - 1)
-	avx512Funcs[rows][nv](kc, &a[0], rsa*4, csa*4, &b[0], ldb*4, &c[0], ldc*4, beta, load, mask)
+	avx512Funcs[rows][nv](kc, &a[0], rsa*4, csa*4, &b[0], ldb*4, &c[0], ldc*4, beta, load, mask, pf, pfstep)
 }
 
 // laneMasks[8-n:16-n] are the AVX2 lane masks of the first n of 8 lanes.
 var laneMasks = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
 
-func avx2Tile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool) {
+func avx2Tile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool, pf uintptr, pfstep int) {
 	nv := (cols + 7) >> 3
 	last := cols - 8*(nv-1)
 	masked := 0
 	if last < 8 {
 		masked = 1
 	}
-	avx2Funcs[masked][rows][nv](kc, &a[0], rsa*4, csa*4, &b[0], ldb*4, &c[0], ldc*4, beta, load, &laneMasks[8-last])
+	avx2Funcs[masked][rows][nv](kc, &a[0], rsa*4, csa*4, &b[0], ldb*4, &c[0], ldc*4, beta, load, &laneMasks[8-last], pf, pfstep)
+}
+
+func avx512Transpose16(dst []float32, ldd int, src []float32, lds int) {
+	_ = dst[15*ldd+15]
+	_ = src[15*lds+15]
+	transpose16x16(&dst[0], ldd*4, &src[0], lds*4)
 }

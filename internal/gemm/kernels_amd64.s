@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func avx512R1V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R1V1(SB), NOSPLIT, $0-72
+// func avx512R1V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R1V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -15,12 +15,16 @@ TEXT ·avx512R1V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 
 loop:
 	VMOVUPS.Z    (DX), K1, Z28
 	VBROADCASTSS (AX), Z30
 	VFMADD231PS  Z28, Z30, Z0
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -42,9 +46,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R1V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R1V2(SB), NOSPLIT, $0-72
+// func avx512R1V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R1V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -53,6 +57,8 @@ TEXT ·avx512R1V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 
@@ -62,6 +68,8 @@ loop:
 	VBROADCASTSS (AX), Z30
 	VFMADD231PS  Z28, Z30, Z0
 	VFMADD231PS  Z29, Z30, Z1
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -86,9 +94,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R2V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R2V1(SB), NOSPLIT, $0-72
+// func avx512R2V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R2V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -97,6 +105,8 @@ TEXT ·avx512R2V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 
@@ -106,6 +116,8 @@ loop:
 	VFMADD231PS  Z28, Z30, Z0
 	VBROADCASTSS (AX)(BX*1), Z31
 	VFMADD231PS  Z28, Z31, Z1
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -133,9 +145,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R2V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R2V2(SB), NOSPLIT, $0-72
+// func avx512R2V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R2V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -144,6 +156,8 @@ TEXT ·avx512R2V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -158,6 +172,8 @@ loop:
 	VBROADCASTSS (AX)(BX*1), Z31
 	VFMADD231PS  Z28, Z31, Z2
 	VFMADD231PS  Z29, Z31, Z3
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -191,9 +207,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R3V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R3V1(SB), NOSPLIT, $0-72
+// func avx512R3V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R3V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -202,6 +218,8 @@ TEXT ·avx512R3V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -214,6 +232,8 @@ loop:
 	VFMADD231PS  Z28, Z31, Z1
 	VBROADCASTSS (AX)(BX*2), Z30
 	VFMADD231PS  Z28, Z30, Z2
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -247,9 +267,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R3V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R3V2(SB), NOSPLIT, $0-72
+// func avx512R3V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R3V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -258,6 +278,8 @@ TEXT ·avx512R3V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -277,6 +299,8 @@ loop:
 	VBROADCASTSS (AX)(BX*2), Z30
 	VFMADD231PS  Z28, Z30, Z4
 	VFMADD231PS  Z29, Z30, Z5
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -319,9 +343,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R4V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R4V1(SB), NOSPLIT, $0-72
+// func avx512R4V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R4V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -331,6 +355,8 @@ TEXT ·avx512R4V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -346,6 +372,8 @@ loop:
 	VFMADD231PS  Z28, Z30, Z2
 	VBROADCASTSS (AX)(R8*1), Z31
 	VFMADD231PS  Z28, Z31, Z3
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -385,9 +413,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R4V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R4V2(SB), NOSPLIT, $0-72
+// func avx512R4V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R4V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -397,6 +425,8 @@ TEXT ·avx512R4V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -421,6 +451,8 @@ loop:
 	VBROADCASTSS (AX)(R8*1), Z31
 	VFMADD231PS  Z28, Z31, Z6
 	VFMADD231PS  Z29, Z31, Z7
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -472,9 +504,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R5V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R5V1(SB), NOSPLIT, $0-72
+// func avx512R5V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R5V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -485,6 +517,8 @@ TEXT ·avx512R5V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -503,6 +537,8 @@ loop:
 	VFMADD231PS  Z28, Z31, Z3
 	VBROADCASTSS (R9), Z30
 	VFMADD231PS  Z28, Z30, Z4
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -549,9 +585,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R5V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R5V2(SB), NOSPLIT, $0-72
+// func avx512R5V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R5V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -562,6 +598,8 @@ TEXT ·avx512R5V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -591,6 +629,8 @@ loop:
 	VBROADCASTSS (R9), Z30
 	VFMADD231PS  Z28, Z30, Z8
 	VFMADD231PS  Z29, Z30, Z9
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -652,9 +692,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R6V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R6V1(SB), NOSPLIT, $0-72
+// func avx512R6V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R6V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -665,6 +705,8 @@ TEXT ·avx512R6V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -686,6 +728,8 @@ loop:
 	VFMADD231PS  Z28, Z30, Z4
 	VBROADCASTSS (R9)(BX*1), Z31
 	VFMADD231PS  Z28, Z31, Z5
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -738,9 +782,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R6V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R6V2(SB), NOSPLIT, $0-72
+// func avx512R6V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R6V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -751,6 +795,8 @@ TEXT ·avx512R6V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -785,6 +831,8 @@ loop:
 	VBROADCASTSS (R9)(BX*1), Z31
 	VFMADD231PS  Z28, Z31, Z10
 	VFMADD231PS  Z29, Z31, Z11
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -855,9 +903,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R7V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R7V1(SB), NOSPLIT, $0-72
+// func avx512R7V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R7V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -868,6 +916,8 @@ TEXT ·avx512R7V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -892,6 +942,8 @@ loop:
 	VFMADD231PS  Z28, Z31, Z5
 	VBROADCASTSS (R9)(BX*2), Z30
 	VFMADD231PS  Z28, Z30, Z6
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -950,9 +1002,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R7V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R7V2(SB), NOSPLIT, $0-72
+// func avx512R7V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R7V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -963,6 +1015,8 @@ TEXT ·avx512R7V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1002,6 +1056,8 @@ loop:
 	VBROADCASTSS (R9)(BX*2), Z30
 	VFMADD231PS  Z28, Z30, Z12
 	VFMADD231PS  Z29, Z30, Z13
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -1081,9 +1137,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R8V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R8V1(SB), NOSPLIT, $0-72
+// func avx512R8V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R8V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -1094,6 +1150,8 @@ TEXT ·avx512R8V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1121,6 +1179,8 @@ loop:
 	VFMADD231PS  Z28, Z30, Z6
 	VBROADCASTSS (R9)(R8*1), Z31
 	VFMADD231PS  Z28, Z31, Z7
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -1185,9 +1245,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R8V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R8V2(SB), NOSPLIT, $0-72
+// func avx512R8V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R8V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -1198,6 +1258,8 @@ TEXT ·avx512R8V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1242,6 +1304,8 @@ loop:
 	VBROADCASTSS (R9)(R8*1), Z31
 	VFMADD231PS  Z28, Z31, Z14
 	VFMADD231PS  Z29, Z31, Z15
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -1330,9 +1394,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R9V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R9V1(SB), NOSPLIT, $0-72
+// func avx512R9V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R9V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -1344,6 +1408,8 @@ TEXT ·avx512R9V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1374,6 +1440,8 @@ loop:
 	VFMADD231PS  Z28, Z31, Z7
 	VBROADCASTSS (R10), Z30
 	VFMADD231PS  Z28, Z30, Z8
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         CX, R10
@@ -1445,9 +1513,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R9V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R9V2(SB), NOSPLIT, $0-72
+// func avx512R9V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R9V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -1459,6 +1527,8 @@ TEXT ·avx512R9V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1508,6 +1578,8 @@ loop:
 	VBROADCASTSS (R10), Z30
 	VFMADD231PS  Z28, Z30, Z16
 	VFMADD231PS  Z29, Z30, Z17
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         CX, R10
@@ -1606,9 +1678,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R10V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R10V1(SB), NOSPLIT, $0-72
+// func avx512R10V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R10V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -1620,6 +1692,8 @@ TEXT ·avx512R10V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1653,6 +1727,8 @@ loop:
 	VFMADD231PS  Z28, Z30, Z8
 	VBROADCASTSS (R10)(BX*1), Z31
 	VFMADD231PS  Z28, Z31, Z9
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         CX, R10
@@ -1730,9 +1806,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R10V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R10V2(SB), NOSPLIT, $0-72
+// func avx512R10V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R10V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -1744,6 +1820,8 @@ TEXT ·avx512R10V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1798,6 +1876,8 @@ loop:
 	VBROADCASTSS (R10)(BX*1), Z31
 	VFMADD231PS  Z28, Z31, Z18
 	VFMADD231PS  Z29, Z31, Z19
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         CX, R10
@@ -1905,9 +1985,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R11V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R11V1(SB), NOSPLIT, $0-72
+// func avx512R11V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R11V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -1919,6 +1999,8 @@ TEXT ·avx512R11V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -1955,6 +2037,8 @@ loop:
 	VFMADD231PS  Z28, Z31, Z9
 	VBROADCASTSS (R10)(BX*2), Z30
 	VFMADD231PS  Z28, Z30, Z10
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         CX, R10
@@ -2038,9 +2122,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R11V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R11V2(SB), NOSPLIT, $0-72
+// func avx512R11V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R11V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -2052,6 +2136,8 @@ TEXT ·avx512R11V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -2111,6 +2197,8 @@ loop:
 	VBROADCASTSS (R10)(BX*2), Z30
 	VFMADD231PS  Z28, Z30, Z20
 	VFMADD231PS  Z29, Z30, Z21
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         CX, R10
@@ -2227,9 +2315,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R12V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R12V1(SB), NOSPLIT, $0-72
+// func avx512R12V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R12V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -2241,6 +2329,8 @@ TEXT ·avx512R12V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -2280,6 +2370,8 @@ loop:
 	VFMADD231PS  Z28, Z30, Z10
 	VBROADCASTSS (R10)(R8*1), Z31
 	VFMADD231PS  Z28, Z31, Z11
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         CX, R10
@@ -2369,9 +2461,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R12V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R12V2(SB), NOSPLIT, $0-72
+// func avx512R12V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R12V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -2383,6 +2475,8 @@ TEXT ·avx512R12V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -2447,6 +2541,8 @@ loop:
 	VBROADCASTSS (R10)(R8*1), Z31
 	VFMADD231PS  Z28, Z31, Z22
 	VFMADD231PS  Z29, Z31, Z23
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         CX, R10
@@ -2572,9 +2668,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R13V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R13V1(SB), NOSPLIT, $0-72
+// func avx512R13V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R13V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -2587,6 +2683,8 @@ TEXT ·avx512R13V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -2629,6 +2727,8 @@ loop:
 	VFMADD231PS  Z28, Z31, Z11
 	VBROADCASTSS (R11), Z30
 	VFMADD231PS  Z28, Z30, Z12
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         CX, R10
@@ -2725,9 +2825,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R13V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R13V2(SB), NOSPLIT, $0-72
+// func avx512R13V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R13V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -2740,6 +2840,8 @@ TEXT ·avx512R13V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -2809,6 +2911,8 @@ loop:
 	VBROADCASTSS (R11), Z30
 	VFMADD231PS  Z28, Z30, Z24
 	VFMADD231PS  Z29, Z30, Z25
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         CX, R10
@@ -2944,9 +3048,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R14V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R14V1(SB), NOSPLIT, $0-72
+// func avx512R14V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R14V1(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -2959,6 +3063,8 @@ TEXT ·avx512R14V1(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -3004,6 +3110,8 @@ loop:
 	VFMADD231PS  Z28, Z30, Z12
 	VBROADCASTSS (R11)(BX*1), Z31
 	VFMADD231PS  Z28, Z31, Z13
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         CX, R10
@@ -3106,9 +3214,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx512R14V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16)
-// Requires: AVX, AVX512F
-TEXT ·avx512R14V2(SB), NOSPLIT, $0-72
+// func avx512R14V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R14V2(SB), NOSPLIT, $0-88
 	MOVWLZX mask+70(FP), CX
 	KMOVW   CX, K1
 	MOVQ    kc+0(FP), DI
@@ -3121,6 +3229,8 @@ TEXT ·avx512R14V2(SB), NOSPLIT, $0-72
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+72(FP), R12
+	MOVQ    pfstep+80(FP), R13
 	VPXORD  Z0, Z0, Z0
 	VPXORD  Z1, Z1, Z1
 	VPXORD  Z2, Z2, Z2
@@ -3195,6 +3305,8 @@ loop:
 	VBROADCASTSS (R11)(BX*1), Z31
 	VFMADD231PS  Z28, Z31, Z26
 	VFMADD231PS  Z29, Z31, Z27
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         CX, R10
@@ -3339,21 +3451,25 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R1V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R1V1(SB), NOSPLIT, $0-80
+// func avx2R1V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R1V1(SB), NOSPLIT, $0-96
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
+	MOVQ   pf+80(FP), R12
+	MOVQ   pfstep+88(FP), R13
 	VXORPS Y0, Y0, Y0
 
 loop:
 	VMOVUPS      (DX), Y12
 	VBROADCASTSS (AX), Y14
 	VFMADD231PS  Y12, Y14, Y0
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -3375,9 +3491,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R1V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R1V1M(SB), NOSPLIT, $0-80
+// func avx2R1V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R1V1M(SB), NOSPLIT, $0-96
 	MOVQ    mask+72(FP), CX
 	VMOVDQU (CX), Y15
 	MOVQ    kc+0(FP), DI
@@ -3386,12 +3502,16 @@ TEXT ·avx2R1V1M(SB), NOSPLIT, $0-80
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+80(FP), R12
+	MOVQ    pfstep+88(FP), R13
 	VXORPS  Y0, Y0, Y0
 
 loop:
 	VMASKMOVPS   (DX), Y15, Y12
 	VBROADCASTSS (AX), Y14
 	VFMADD231PS  Y12, Y14, Y0
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -3413,15 +3533,17 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R1V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R1V2(SB), NOSPLIT, $0-80
+// func avx2R1V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R1V2(SB), NOSPLIT, $0-96
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
+	MOVQ   pf+80(FP), R12
+	MOVQ   pfstep+88(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
@@ -3431,6 +3553,8 @@ loop:
 	VBROADCASTSS (AX), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -3455,9 +3579,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R1V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R1V2M(SB), NOSPLIT, $0-80
+// func avx2R1V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R1V2M(SB), NOSPLIT, $0-96
 	MOVQ    mask+72(FP), CX
 	VMOVDQU (CX), Y15
 	MOVQ    kc+0(FP), DI
@@ -3466,6 +3590,8 @@ TEXT ·avx2R1V2M(SB), NOSPLIT, $0-80
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+80(FP), R12
+	MOVQ    pfstep+88(FP), R13
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 
@@ -3475,6 +3601,8 @@ loop:
 	VBROADCASTSS (AX), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -3499,15 +3627,17 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R2V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R2V1(SB), NOSPLIT, $0-80
+// func avx2R2V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R2V1(SB), NOSPLIT, $0-96
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
+	MOVQ   pf+80(FP), R12
+	MOVQ   pfstep+88(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
@@ -3517,6 +3647,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y0
 	VBROADCASTSS (AX)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y1
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -3544,9 +3676,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R2V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R2V1M(SB), NOSPLIT, $0-80
+// func avx2R2V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R2V1M(SB), NOSPLIT, $0-96
 	MOVQ    mask+72(FP), CX
 	VMOVDQU (CX), Y15
 	MOVQ    kc+0(FP), DI
@@ -3555,6 +3687,8 @@ TEXT ·avx2R2V1M(SB), NOSPLIT, $0-80
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+80(FP), R12
+	MOVQ    pfstep+88(FP), R13
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 
@@ -3564,6 +3698,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y0
 	VBROADCASTSS (AX)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y1
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -3591,15 +3727,17 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R2V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R2V2(SB), NOSPLIT, $0-80
+// func avx2R2V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R2V2(SB), NOSPLIT, $0-96
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
+	MOVQ   pf+80(FP), R12
+	MOVQ   pfstep+88(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3614,6 +3752,8 @@ loop:
 	VBROADCASTSS (AX)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y2
 	VFMADD231PS  Y13, Y14, Y3
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -3647,9 +3787,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R2V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R2V2M(SB), NOSPLIT, $0-80
+// func avx2R2V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R2V2M(SB), NOSPLIT, $0-96
 	MOVQ    mask+72(FP), CX
 	VMOVDQU (CX), Y15
 	MOVQ    kc+0(FP), DI
@@ -3658,6 +3798,8 @@ TEXT ·avx2R2V2M(SB), NOSPLIT, $0-80
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+80(FP), R12
+	MOVQ    pfstep+88(FP), R13
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -3672,6 +3814,8 @@ loop:
 	VBROADCASTSS (AX)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y2
 	VFMADD231PS  Y13, Y14, Y3
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -3705,15 +3849,17 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R3V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R3V1(SB), NOSPLIT, $0-80
+// func avx2R3V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R3V1(SB), NOSPLIT, $0-96
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
+	MOVQ   pf+80(FP), R12
+	MOVQ   pfstep+88(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3726,6 +3872,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y1
 	VBROADCASTSS (AX)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y2
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -3759,9 +3907,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R3V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R3V1M(SB), NOSPLIT, $0-80
+// func avx2R3V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R3V1M(SB), NOSPLIT, $0-96
 	MOVQ    mask+72(FP), CX
 	VMOVDQU (CX), Y15
 	MOVQ    kc+0(FP), DI
@@ -3770,6 +3918,8 @@ TEXT ·avx2R3V1M(SB), NOSPLIT, $0-80
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+80(FP), R12
+	MOVQ    pfstep+88(FP), R13
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -3782,6 +3932,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y1
 	VBROADCASTSS (AX)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y2
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -3815,15 +3967,17 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R3V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R3V2(SB), NOSPLIT, $0-80
+// func avx2R3V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R3V2(SB), NOSPLIT, $0-96
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
+	MOVQ   pf+80(FP), R12
+	MOVQ   pfstep+88(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3843,6 +3997,8 @@ loop:
 	VBROADCASTSS (AX)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y4
 	VFMADD231PS  Y13, Y14, Y5
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -3885,9 +4041,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R3V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R3V2M(SB), NOSPLIT, $0-80
+// func avx2R3V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R3V2M(SB), NOSPLIT, $0-96
 	MOVQ    mask+72(FP), CX
 	VMOVDQU (CX), Y15
 	MOVQ    kc+0(FP), DI
@@ -3896,6 +4052,8 @@ TEXT ·avx2R3V2M(SB), NOSPLIT, $0-80
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+80(FP), R12
+	MOVQ    pfstep+88(FP), R13
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -3915,6 +4073,8 @@ loop:
 	VBROADCASTSS (AX)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y4
 	VFMADD231PS  Y13, Y14, Y5
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -3957,9 +4117,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R4V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R4V1(SB), NOSPLIT, $0-80
+// func avx2R4V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R4V1(SB), NOSPLIT, $0-96
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
@@ -3967,6 +4127,8 @@ TEXT ·avx2R4V1(SB), NOSPLIT, $0-80
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
+	MOVQ   pf+80(FP), R12
+	MOVQ   pfstep+88(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3982,6 +4144,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y2
 	VBROADCASTSS (AX)(R8*1), Y14
 	VFMADD231PS  Y12, Y14, Y3
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -4021,9 +4185,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R4V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R4V1M(SB), NOSPLIT, $0-80
+// func avx2R4V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R4V1M(SB), NOSPLIT, $0-96
 	MOVQ    mask+72(FP), CX
 	VMOVDQU (CX), Y15
 	MOVQ    kc+0(FP), DI
@@ -4033,6 +4197,8 @@ TEXT ·avx2R4V1M(SB), NOSPLIT, $0-80
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+80(FP), R12
+	MOVQ    pfstep+88(FP), R13
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -4048,6 +4214,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y2
 	VBROADCASTSS (AX)(R8*1), Y14
 	VFMADD231PS  Y12, Y14, Y3
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -4087,9 +4255,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R4V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R4V2(SB), NOSPLIT, $0-80
+// func avx2R4V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R4V2(SB), NOSPLIT, $0-96
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
@@ -4097,6 +4265,8 @@ TEXT ·avx2R4V2(SB), NOSPLIT, $0-80
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
+	MOVQ   pf+80(FP), R12
+	MOVQ   pfstep+88(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4121,6 +4291,8 @@ loop:
 	VBROADCASTSS (AX)(R8*1), Y14
 	VFMADD231PS  Y12, Y14, Y6
 	VFMADD231PS  Y13, Y14, Y7
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -4172,9 +4344,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R4V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R4V2M(SB), NOSPLIT, $0-80
+// func avx2R4V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R4V2M(SB), NOSPLIT, $0-96
 	MOVQ    mask+72(FP), CX
 	VMOVDQU (CX), Y15
 	MOVQ    kc+0(FP), DI
@@ -4184,6 +4356,8 @@ TEXT ·avx2R4V2M(SB), NOSPLIT, $0-80
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+80(FP), R12
+	MOVQ    pfstep+88(FP), R13
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -4208,6 +4382,8 @@ loop:
 	VBROADCASTSS (AX)(R8*1), Y14
 	VFMADD231PS  Y12, Y14, Y6
 	VFMADD231PS  Y13, Y14, Y7
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         SI, DX
 	DECQ         DI
@@ -4259,9 +4435,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R5V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R5V1(SB), NOSPLIT, $0-80
+// func avx2R5V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R5V1(SB), NOSPLIT, $0-96
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
@@ -4270,6 +4446,8 @@ TEXT ·avx2R5V1(SB), NOSPLIT, $0-80
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
+	MOVQ   pf+80(FP), R12
+	MOVQ   pfstep+88(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4288,6 +4466,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y3
 	VBROADCASTSS (R9), Y14
 	VFMADD231PS  Y12, Y14, Y4
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -4334,9 +4514,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R5V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R5V1M(SB), NOSPLIT, $0-80
+// func avx2R5V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R5V1M(SB), NOSPLIT, $0-96
 	MOVQ    mask+72(FP), CX
 	VMOVDQU (CX), Y15
 	MOVQ    kc+0(FP), DI
@@ -4347,6 +4527,8 @@ TEXT ·avx2R5V1M(SB), NOSPLIT, $0-80
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+80(FP), R12
+	MOVQ    pfstep+88(FP), R13
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -4365,6 +4547,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y3
 	VBROADCASTSS (R9), Y14
 	VFMADD231PS  Y12, Y14, Y4
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -4411,9 +4595,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R5V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R5V2(SB), NOSPLIT, $0-80
+// func avx2R5V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R5V2(SB), NOSPLIT, $0-96
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
@@ -4422,6 +4606,8 @@ TEXT ·avx2R5V2(SB), NOSPLIT, $0-80
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
+	MOVQ   pf+80(FP), R12
+	MOVQ   pfstep+88(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4451,6 +4637,8 @@ loop:
 	VBROADCASTSS (R9), Y14
 	VFMADD231PS  Y12, Y14, Y8
 	VFMADD231PS  Y13, Y14, Y9
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -4512,9 +4700,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R5V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R5V2M(SB), NOSPLIT, $0-80
+// func avx2R5V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R5V2M(SB), NOSPLIT, $0-96
 	MOVQ    mask+72(FP), CX
 	VMOVDQU (CX), Y15
 	MOVQ    kc+0(FP), DI
@@ -4525,6 +4713,8 @@ TEXT ·avx2R5V2M(SB), NOSPLIT, $0-80
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+80(FP), R12
+	MOVQ    pfstep+88(FP), R13
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -4554,6 +4744,8 @@ loop:
 	VBROADCASTSS (R9), Y14
 	VFMADD231PS  Y12, Y14, Y8
 	VFMADD231PS  Y13, Y14, Y9
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -4615,9 +4807,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R6V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R6V1(SB), NOSPLIT, $0-80
+// func avx2R6V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R6V1(SB), NOSPLIT, $0-96
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
@@ -4626,6 +4818,8 @@ TEXT ·avx2R6V1(SB), NOSPLIT, $0-80
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
+	MOVQ   pf+80(FP), R12
+	MOVQ   pfstep+88(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4647,6 +4841,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y4
 	VBROADCASTSS (R9)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y5
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -4699,9 +4895,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R6V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R6V1M(SB), NOSPLIT, $0-80
+// func avx2R6V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R6V1M(SB), NOSPLIT, $0-96
 	MOVQ    mask+72(FP), CX
 	VMOVDQU (CX), Y15
 	MOVQ    kc+0(FP), DI
@@ -4712,6 +4908,8 @@ TEXT ·avx2R6V1M(SB), NOSPLIT, $0-80
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+80(FP), R12
+	MOVQ    pfstep+88(FP), R13
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -4733,6 +4931,8 @@ loop:
 	VFMADD231PS  Y12, Y14, Y4
 	VBROADCASTSS (R9)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y5
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -4785,9 +4985,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R6V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R6V2(SB), NOSPLIT, $0-80
+// func avx2R6V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R6V2(SB), NOSPLIT, $0-96
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
@@ -4796,6 +4996,8 @@ TEXT ·avx2R6V2(SB), NOSPLIT, $0-80
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
+	MOVQ   pf+80(FP), R12
+	MOVQ   pfstep+88(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4830,6 +5032,8 @@ loop:
 	VBROADCASTSS (R9)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -4900,9 +5104,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func avx2R6V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32)
-// Requires: AVX, FMA3
-TEXT ·avx2R6V2M(SB), NOSPLIT, $0-80
+// func avx2R6V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R6V2M(SB), NOSPLIT, $0-96
 	MOVQ    mask+72(FP), CX
 	VMOVDQU (CX), Y15
 	MOVQ    kc+0(FP), DI
@@ -4913,6 +5117,8 @@ TEXT ·avx2R6V2M(SB), NOSPLIT, $0-80
 	MOVQ    csa+24(FP), CX
 	MOVQ    b+32(FP), DX
 	MOVQ    ldb+40(FP), SI
+	MOVQ    pf+80(FP), R12
+	MOVQ    pfstep+88(FP), R13
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -4947,6 +5153,8 @@ loop:
 	VBROADCASTSS (R9)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
 	ADDQ         CX, AX
 	ADDQ         CX, R9
 	ADDQ         SI, DX
@@ -5014,5 +5222,141 @@ store:
 	ADDQ       BX, AX
 	VMOVUPS    Y10, (AX)
 	VMASKMOVPS Y11, Y15, 32(AX)
+	VZEROUPPER
+	RET
+
+// func transpose16x16(dst *float32, ldd int, src *float32, lds int)
+// Requires: AVX, AVX512F
+TEXT ·transpose16x16(SB), NOSPLIT, $0-32
+	MOVQ       src+16(FP), SI
+	MOVQ       lds+24(FP), BX
+	MOVQ       dst+0(FP), DI
+	MOVQ       ldd+8(FP), DX
+	VMOVUPS    (SI), Z0
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z1
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z2
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z3
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z4
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z5
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z6
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z7
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z8
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z9
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z10
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z11
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z12
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z13
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z14
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Z15
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z17
+	VUNPCKLPS  Z3, Z2, Z18
+	VUNPCKHPS  Z3, Z2, Z19
+	VUNPCKLPS  Z5, Z4, Z20
+	VUNPCKHPS  Z5, Z4, Z21
+	VUNPCKLPS  Z7, Z6, Z22
+	VUNPCKHPS  Z7, Z6, Z23
+	VUNPCKLPS  Z9, Z8, Z24
+	VUNPCKHPS  Z9, Z8, Z25
+	VUNPCKLPS  Z11, Z10, Z26
+	VUNPCKHPS  Z11, Z10, Z27
+	VUNPCKLPS  Z13, Z12, Z28
+	VUNPCKHPS  Z13, Z12, Z29
+	VUNPCKLPS  Z15, Z14, Z30
+	VUNPCKHPS  Z15, Z14, Z31
+	VSHUFPS    $0x44, Z18, Z16, Z0
+	VSHUFPS    $0xee, Z18, Z16, Z1
+	VSHUFPS    $0x44, Z19, Z17, Z2
+	VSHUFPS    $0xee, Z19, Z17, Z3
+	VSHUFPS    $0x44, Z22, Z20, Z4
+	VSHUFPS    $0xee, Z22, Z20, Z5
+	VSHUFPS    $0x44, Z23, Z21, Z6
+	VSHUFPS    $0xee, Z23, Z21, Z7
+	VSHUFPS    $0x44, Z26, Z24, Z8
+	VSHUFPS    $0xee, Z26, Z24, Z9
+	VSHUFPS    $0x44, Z27, Z25, Z10
+	VSHUFPS    $0xee, Z27, Z25, Z11
+	VSHUFPS    $0x44, Z30, Z28, Z12
+	VSHUFPS    $0xee, Z30, Z28, Z13
+	VSHUFPS    $0x44, Z31, Z29, Z14
+	VSHUFPS    $0xee, Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z20
+	VSHUFF32X4 $0x88, Z5, Z1, Z17
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z6, Z2, Z18
+	VSHUFF32X4 $0xdd, Z6, Z2, Z22
+	VSHUFF32X4 $0x88, Z7, Z3, Z19
+	VSHUFF32X4 $0xdd, Z7, Z3, Z23
+	VSHUFF32X4 $0x88, Z12, Z8, Z24
+	VSHUFF32X4 $0xdd, Z12, Z8, Z28
+	VSHUFF32X4 $0x88, Z13, Z9, Z25
+	VSHUFF32X4 $0xdd, Z13, Z9, Z29
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z30
+	VSHUFF32X4 $0x88, Z15, Z11, Z27
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z24, Z16, Z0
+	VSHUFF32X4 $0xdd, Z24, Z16, Z8
+	VSHUFF32X4 $0x88, Z25, Z17, Z1
+	VSHUFF32X4 $0xdd, Z25, Z17, Z9
+	VSHUFF32X4 $0x88, Z26, Z18, Z2
+	VSHUFF32X4 $0xdd, Z26, Z18, Z10
+	VSHUFF32X4 $0x88, Z27, Z19, Z3
+	VSHUFF32X4 $0xdd, Z27, Z19, Z11
+	VSHUFF32X4 $0x88, Z28, Z20, Z4
+	VSHUFF32X4 $0xdd, Z28, Z20, Z12
+	VSHUFF32X4 $0x88, Z29, Z21, Z5
+	VSHUFF32X4 $0xdd, Z29, Z21, Z13
+	VSHUFF32X4 $0x88, Z30, Z22, Z6
+	VSHUFF32X4 $0xdd, Z30, Z22, Z14
+	VSHUFF32X4 $0x88, Z31, Z23, Z7
+	VSHUFF32X4 $0xdd, Z31, Z23, Z15
+	VMOVUPS    Z0, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z1, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z2, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z3, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z4, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z5, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z6, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z7, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z8, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z9, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z10, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z11, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z12, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z13, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z14, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Z15, (DI)
 	VZEROUPPER
 	RET

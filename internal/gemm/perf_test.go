@@ -15,12 +15,19 @@ import (
 // runs only when GEMM_PERF is set to a regexp matching shape names, e.g.
 //
 //	GEMM_PERF=. go test -run Perf -v ./internal/gemm/
+//
+// GEMM_PERF_KERN selects kernels by a regexp, GEMM_PERF_TIME sets the time
+// spent per shape (default 500ms), and GEMM_PERF_SHAPES adds shapes.
 func TestPerf(t *testing.T) {
 	pat := os.Getenv("GEMM_PERF")
 	if pat == "" {
 		t.Skip("set GEMM_PERF=<regexp of shape names> to run")
 	}
 	re := regexp.MustCompile(pat)
+	budget := 500 * time.Millisecond
+	if d, err := time.ParseDuration(os.Getenv("GEMM_PERF_TIME")); err == nil {
+		budget = d
+	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	engines := map[int]*Engine{1: NewEngine(1), 2: NewEngine(2)}
 	defer engines[1].Close()
@@ -69,21 +76,33 @@ func TestPerf(t *testing.T) {
 		c := randSlice(rng, s.m*s.n)
 		flop := 2 * float64(s.m) * float64(s.n) * float64(s.k)
 		line := fmt.Sprintf("%-8s %-20s", s.name, fmt.Sprintf("%d,%d,%d", s.m, s.n, s.k))
+		// Configurations take turns, so that they see the same noise.
+		type config struct {
+			kn   *kernel
+			e    *Engine
+			best time.Duration
+		}
+		var cfgs []*config
 		for _, kn := range kns {
 			for _, threads := range []int{1, 2} {
+				cfgs = append(cfgs, &config{kn, engines[threads], 1 << 62})
+			}
+		}
+		start := time.Now()
+		for round := 0; round < 3 || (round < 100 && time.Since(start) < budget); round++ {
+			for _, cf := range cfgs {
 				old := kern
-				kern = kn
-				e := engines[threads]
-				best := time.Duration(1 << 62)
-				start := time.Now()
-				for i := 0; i < 3 || (i < 200 && time.Since(start) < 300*time.Millisecond); i++ {
+				kern = cf.kn
+				for range 3 {
 					t0 := time.Now()
-					e.Sgemm(s.transA, s.transB, s.m, s.n, s.k, a, lda, bm, ldb, 0, c, s.n)
-					best = min(best, time.Since(t0))
+					cf.e.Sgemm(s.transA, s.transB, s.m, s.n, s.k, a, lda, bm, ldb, 0, c, s.n)
+					cf.best = min(cf.best, time.Since(t0))
 				}
 				kern = old
-				line += fmt.Sprintf(" %10.1f", flop/best.Seconds()/1e9)
 			}
+		}
+		for _, cf := range cfgs {
+			line += fmt.Sprintf(" %10.1f", flop/cf.best.Seconds()/1e9)
 		}
 		t.Log(line)
 	}

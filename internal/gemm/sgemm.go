@@ -1,8 +1,10 @@
 package gemm
 
 import (
+	"os"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Blocking sizes. A KC×NC block of B is packed (or addressed in place) and
@@ -21,6 +23,8 @@ const (
 	// inPlaceLDB is the largest ldb (in elements) for which an untransposed
 	// B is read in place instead of packed.
 	inPlaceLDB = 64
+	// pfDist is how many steps of p ahead kernels prefetch a transposed A.
+	pfDist = 24
 )
 
 // serialFMA is the work (m·n·k) below which Sgemm runs on the caller alone:
@@ -187,6 +191,9 @@ func (g *gemmJob) setup(kn *kernel, nw int, transA, transB bool, m, n, k int, a 
 	g.mb, g.nb = 1, 1
 	if nw > 1 {
 		target := tasksPerThread * nw
+		if g.transA && os.Getenv("GEMM_T1") != "" {
+			target = nw
+		}
 		mb := min(g.rowUnits, target)
 		if !g.bInPlace {
 			// Each row block packs its own copy of B: keep them few.
@@ -221,6 +228,7 @@ func (g *gemmJob) work(scratch []float32) {
 func (g *gemmJob) block(scratch []float32, i0, i1, j0, j1 int) {
 	kn := g.kern
 	mr, nr := kn.mr, kn.nr
+	abase := uintptr(unsafe.Pointer(unsafe.SliceData(g.a)))
 	mc := max(mr, blockM/mr*mr)
 	for jc := j0; jc < j1; jc += blockN {
 		nc := min(blockN, j1-jc)
@@ -236,7 +244,14 @@ func (g *gemmJob) block(scratch []float32, i0, i1, j0, j1 int) {
 				bp, ldbp = g.b[pc*g.ldb+jc:], g.ldb
 			} else {
 				bp = scratch[:kc*((nc+nr-1)/nr*nr)]
-				packB(bp, g.transB, g.b, g.ldb, pc, kc, jc, nc, nr)
+				packB(bp, g.transB, g.b, g.ldb, pc, kc, jc, nc, nr, kn.transpose16)
+			}
+			// Prefetch stride: for an untransposed A, spread the next tile's
+			// rows ((mr-1)·lda + kc elements) over the kc steps, one line at
+			// most per step; for a transposed A, one row of A per step.
+			pfstep := min(64, ((mr-1)*g.lda+kc)*4/kc)
+			if g.transA {
+				pfstep = g.lda * 4
 			}
 			for ic := i0; ic < i1; ic += mc {
 				mcur := min(mc, i1-ic)
@@ -250,10 +265,18 @@ func (g *gemmJob) block(scratch []float32, i0, i1, j0, j1 int) {
 					}
 					for ir := 0; ir < mcur; ir += mr {
 						i := ic + ir
+						ai := i*g.rsa + pc*g.csa
+						// Prefetch the rows of the next tile (A untransposed),
+						// or this tile's A pfDist steps of p ahead (transposed).
+						pf := abase + uintptr(ai+mr*g.rsa)*4
+						if g.transA {
+							pf = abase + uintptr(ai+pfDist*g.csa)*4
+						}
 						kn.tile(min(mr, mcur-ir), cols, kc,
-							g.a[i*g.rsa+pc*g.csa:], g.rsa, g.csa,
+							g.a[ai:], g.rsa, g.csa,
 							bpan, ldbp,
-							g.c[i*g.ldc+jc+jr:], g.ldc, beta, load)
+							g.c[i*g.ldc+jc+jr:], g.ldc, beta, load,
+							pf, pfstep)
 					}
 				}
 			}
@@ -264,7 +287,8 @@ func (g *gemmJob) block(scratch []float32, i0, i1, j0, j1 int) {
 // packB copies op(B)[pc:pc+kc, jc:jc+nc] into panels of nr columns: panel q
 // holds columns jc+q·nr… as a kc×nr row-major block at dst[q·kc·nr:]. Columns
 // past nc in the last panel are left as they were (kernels never read them).
-func packB(dst []float32, transB bool, b []float32, ldb, pc, kc, jc, nc, nr int) {
+// t16, if not nil, transposes 16×16 blocks of a transposed B.
+func packB(dst []float32, transB bool, b []float32, ldb, pc, kc, jc, nc, nr int, t16 func(dst []float32, ldd int, src []float32, lds int)) {
 	for jp := 0; jp < nc; jp += nr {
 		w := min(nr, nc-jp)
 		pan := dst[jp*kc : jp*kc+kc*nr]
@@ -275,10 +299,25 @@ func packB(dst []float32, transB bool, b []float32, ldb, pc, kc, jc, nc, nr int)
 			}
 			continue
 		}
-		for jj := range w {
-			src := b[(jc+jp+jj)*ldb+pc:]
-			src = src[:kc]
-			for p, v := range src {
+		// op(B)(pc+p, jc+jp+jj) = b[(jc+jp+jj)*ldb + pc+p]
+		src := b[(jc+jp)*ldb+pc:]
+		jj := 0
+		if t16 != nil {
+			for ; jj+16 <= w; jj += 16 {
+				p := 0
+				for ; p+16 <= kc; p += 16 {
+					t16(pan[p*nr+jj:], nr, src[jj*ldb+p:], ldb)
+				}
+				for ; p < kc; p++ {
+					d := pan[p*nr+jj : p*nr+jj+16]
+					for q := range d {
+						d[q] = src[(jj+q)*ldb+p]
+					}
+				}
+			}
+		}
+		for ; jj < w; jj++ {
+			for p, v := range src[jj*ldb : jj*ldb+kc] {
 				pan[p*nr+jj] = v
 			}
 		}

@@ -12,6 +12,9 @@
 //	C(r,j) = s(r,j)                    if !load
 //	C(r,j) = s(r,j) + beta·C(r,j)      if load (one FMA)
 //
+// At each step of p a kernel also prefetches the line at pf and advances pf
+// by pfstep bytes: the driver points it at the part of A it will need next.
+//
 // Names are <isa>R<rows>V<vectors>: avx512R8V2 updates 8 rows of two
 // 16-float vectors. The last vector of a row is masked: AVX-512 kernels take
 // an opmask, AVX2 kernels whose name ends in M take a pointer to eight
@@ -45,6 +48,7 @@ func main() {
 			avx2(rows, nv, true)
 		}
 	}
+	transpose16()
 	Generate()
 }
 
@@ -81,7 +85,7 @@ func rowAddrs(rows int) (addrs []Mem, bases []Register) {
 	return addrs, bases
 }
 
-const signature = "func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask %s)"
+const signature = "func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask %s, pf uintptr, pfstep int)"
 
 func avx512(rows, nv int) {
 	name := fmt.Sprintf("avx512R%dV%d", rows, nv)
@@ -96,6 +100,8 @@ func avx512(rows, nv int) {
 	Load(Param("csa"), RCX)
 	Load(Param("b"), RDX)
 	Load(Param("ldb"), RSI)
+	Load(Param("pf"), R12)
+	Load(Param("pfstep"), R13)
 
 	acc := func(r, v int) VecPhysical { return zmm(r*nv + v) }
 	for r := range rows {
@@ -121,6 +127,8 @@ func avx512(rows, nv int) {
 			VFMADD231PS(bv[v], x, acc(r, v))
 		}
 	}
+	PREFETCHT0(Mem{Base: R12})
+	ADDQ(R13, R12)
 	for _, base := range bases {
 		ADDQ(RCX, base)
 	}
@@ -195,6 +203,8 @@ func avx2(rows, nv int, masked bool) {
 	Load(Param("csa"), RCX)
 	Load(Param("b"), RDX)
 	Load(Param("ldb"), RSI)
+	Load(Param("pf"), R12)
+	Load(Param("pfstep"), R13)
 
 	acc := func(r, v int) VecPhysical { return ymm(r*nv + v) }
 	for r := range rows {
@@ -235,6 +245,8 @@ func avx2(rows, nv int, masked bool) {
 			VFMADD231PS(bv[v], bc, acc(r, v))
 		}
 	}
+	PREFETCHT0(Mem{Base: R12})
+	ADDQ(R13, R12)
 	for _, base := range bases {
 		ADDQ(RCX, base)
 	}
@@ -294,4 +306,65 @@ func zmm(i int) VecPhysical {
 
 func ymm(i int) VecPhysical {
 	return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11}[i]
+}
+
+// transpose16 writes the transpose of a 16×16 block: dst row p, column j
+// gets src row j, column p. Strides are in bytes.
+func transpose16() {
+	TEXT("transpose16x16", NOSPLIT, "func(dst *float32, ldd int, src *float32, lds int)")
+	Pragma("noescape")
+	Doc("transpose16x16 stores the transpose of the 16×16 block at src (row stride lds bytes) at dst (row stride ldd bytes).")
+	Load(Param("src"), RSI)
+	Load(Param("lds"), RBX)
+	Load(Param("dst"), RDI)
+	Load(Param("ldd"), RDX)
+	r := make([]VecPhysical, 32)
+	for i := range r {
+		r[i] = zmmAny(i)
+	}
+	// Rows 0..15 into r[0..15].
+	for i := range 16 {
+		VMOVUPS(Mem{Base: RSI}, r[i])
+		if i < 15 {
+			ADDQ(RBX, RSI)
+		}
+	}
+	// Stage 1: interleave pairs of rows: t[2i], t[2i+1] from rows 2i, 2i+1.
+	t := r[16:]
+	for i := 0; i < 16; i += 2 {
+		VUNPCKLPS(r[i+1], r[i], t[i])
+		VUNPCKHPS(r[i+1], r[i], t[i+1])
+	}
+	// Stage 2: 4×4 transposes within 128-bit lanes.
+	for i := 0; i < 16; i += 4 {
+		VSHUFPS(U8(0x44), t[i+2], t[i], r[i])
+		VSHUFPS(U8(0xEE), t[i+2], t[i], r[i+1])
+		VSHUFPS(U8(0x44), t[i+3], t[i+1], r[i+2])
+		VSHUFPS(U8(0xEE), t[i+3], t[i+1], r[i+3])
+	}
+	// Stage 3: combine 128-bit lanes of row groups 0-3 with 4-7, 8-11 with 12-15.
+	for g := 0; g < 16; g += 8 {
+		for i := range 4 {
+			VSHUFF32X4(U8(0x88), r[g+4+i], r[g+i], t[g+i])
+			VSHUFF32X4(U8(0xDD), r[g+4+i], r[g+i], t[g+4+i])
+		}
+	}
+	// Stage 4: combine the two halves.
+	for i := range 8 {
+		VSHUFF32X4(U8(0x88), t[8+i], t[i], r[i])
+		VSHUFF32X4(U8(0xDD), t[8+i], t[i], r[8+i])
+	}
+	for i := range 16 {
+		VMOVUPS(r[i], Mem{Base: RDI})
+		if i < 15 {
+			ADDQ(RDX, RDI)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+func zmmAny(i int) VecPhysical {
+	return []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}[i]
 }
