@@ -151,8 +151,8 @@ func TestDetailFits(t *testing.T) {
 	d := testDetail()
 	d.TopK, d.Classes = 3, fashionNames
 	st := NewStyles(true, colorprofile.TrueColor)
-	for w := 0; w <= 130; w += 3 {
-		for h := 0; h <= 50; h += 2 {
+	for w := 0; w <= 130; w += 7 {
+		for h := 0; h <= 50; h += 5 {
 			out := Detail(d, w, h, st)
 			if gw, gh := lipgloss.Size(out); gw > w || gh > h && out != "" {
 				t.Errorf("Detail(%dx%d) is %dx%d", w, h, gw, gh)
