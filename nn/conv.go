@@ -162,7 +162,7 @@ func (c *Conv2D) Backward(dy []float32) []float32 {
 // sumRows adds the column sums of the m×k matrix a into dst, in float64.
 func sumRows(dst, a []float32, m, k int) {
 	var acc [512]float64
-	s := acc[:0]
+	var s []float64
 	if k <= len(acc) {
 		s = acc[:k]
 	} else {

@@ -75,7 +75,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("lr must be a positive number, got %v", c.LR)
 	case c.Optimizer != "adam" && c.Optimizer != "sgd":
 		return fmt.Errorf("optimizer must be adam or sgd, got %q", c.Optimizer)
-	case c.Momentum < 0 || c.Momentum >= 1:
+	case !(c.Momentum >= 0 && c.Momentum < 1):
 		return fmt.Errorf("momentum must be in [0, 1), got %v", c.Momentum)
 	case c.TrainLimit < 0:
 		return fmt.Errorf("train-limit must be 0 (all) or positive, got %d", c.TrainLimit)
@@ -87,11 +87,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("schedule must be constant, step or cosine, got %q", c.Schedule)
 	case c.Schedule == "step" && (c.StepEvery < 1 || !(c.StepGamma > 0 && c.StepGamma <= 1)):
 		return fmt.Errorf("step schedule needs step-every >= 1 and 0 < step-gamma <= 1, got %d and %v", c.StepEvery, c.StepGamma)
-	case c.WeightDecay < 0 || c.WeightDecay >= 1:
+	case !(c.WeightDecay >= 0 && c.WeightDecay < 1):
 		return fmt.Errorf("weight decay must be in [0, 1), got %v", c.WeightDecay)
 	case c.MaxShift < 0 || c.MaxShift > 8:
 		return fmt.Errorf("max shift must be 0..8 pixels, got %d", c.MaxShift)
-	case c.MaxRotate < 0 || c.MaxRotate > 45:
+	case !(c.MaxRotate >= 0 && c.MaxRotate <= 45):
 		return fmt.Errorf("max rotate must be 0..45 degrees, got %v", c.MaxRotate)
 	}
 	return nil
