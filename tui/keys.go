@@ -4,20 +4,20 @@ import "charm.land/bubbles/v2/key"
 
 // keyMap holds every key the program answers to.
 type keyMap struct {
-	Tab      key.Binding // 1..6 jump to a tab
-	NextTab  key.Binding
-	PrevTab  key.Binding
-	Up       key.Binding
-	Down     key.Binding
-	Left     key.Binding
-	Right    key.Binding
-	Open     key.Binding
-	Back     key.Binding
-	Pause    key.Binding
-	Save     key.Binding
-	Zoom     key.Binding
-	Help     key.Binding
-	Quit     key.Binding
+	Tab     key.Binding // 1..6 jump to a tab
+	NextTab key.Binding
+	PrevTab key.Binding
+	Up      key.Binding
+	Down    key.Binding
+	Left    key.Binding
+	Right   key.Binding
+	Open    key.Binding
+	Back    key.Binding
+	Pause   key.Binding
+	Save    key.Binding
+	Zoom    key.Binding
+	Help    key.Binding
+	Quit    key.Binding
 }
 
 func newKeyMap() keyMap {

@@ -32,6 +32,7 @@ type runInfo struct {
 	network string
 	cfg     nn.Config
 	canSave bool
+	outDir  string
 }
 
 type clearNoteMsg struct{ id int }
@@ -363,13 +364,20 @@ func (m *model) render() string {
 			m.keys.Quit,
 		})
 	} else {
-		body = m.tabs[m.active].View(m.st)
+		t := m.tabs[m.active]
+		body = t.View(m.st)
+		if e, ok := t.(exactTab); !ok || !e.ExactSize() {
+			body = fitBlock(body, m.w, m.bodyHeight())
+		}
 		footer = m.help.ShortHelpView(m.keys.ShortHelp())
+	}
+	if m.showHelp {
+		body = fitBlock(body, m.w, m.bodyHeight())
 	}
 	return strings.Join([]string{
 		bar,
 		views.Header(m.headerData(), m.w, m.st),
-		fitBlock(body, m.w, m.bodyHeight()),
+		body,
 		fitBlock(footer, m.w, 1),
 	}, "\n")
 }
@@ -379,18 +387,21 @@ func (m *model) render() string {
 func (m *model) helpView() string {
 	st := m.st
 	var b strings.Builder
-	b.WriteString(st.Title.Render("Keys") + "\n\n")
+	b.WriteString(st.Title.Render("Keys") + "\n")
 	b.WriteString(m.help.FullHelpView(m.keys.FullHelp()) + "\n")
 	if kh, ok := m.tabs[m.active].(keyHelper); ok {
-		b.WriteString("\n" + st.Title.Render("On the "+m.tabs[m.active].Title()+" tab") + "\n\n")
+		b.WriteString("\n" + st.Title.Render("On the "+m.tabs[m.active].Title()+" tab") + "\n")
 		for _, k := range kh.KeyHelp() {
 			b.WriteString(fmt.Sprintf("%s %s\n", st.Accent.Render(fmt.Sprintf("%-6s", k.Help().Key)), st.Text.Render(k.Help().Desc)))
 		}
 	}
-	b.WriteString("\n" + st.Title.Render("Reading the charts") + "\n\n")
+	b.WriteString("\n" + st.Title.Render("Reading the charts") + "\n")
 	b.WriteString(st.TrainSeries.Render("── train") + st.Text.Render("  running mean over the epoch so far (it restarts each epoch)") + "\n")
 	b.WriteString(st.TestSeries.Render("━━ test ") + st.Text.Render("  the test set, measured after each epoch") + "\n")
 	b.WriteString(st.Muted.Render("the x axis counts epochs; ★ in the table marks the best test accuracy") + "\n")
+	if m.info.outDir != "" {
+		b.WriteString("\n" + st.Muted.Render("run folder ") + st.Text.Render(m.info.outDir) + "\n")
+	}
 	if !m.info.canSave {
 		b.WriteString("\n" + st.Muted.Render("saving arrives with checkpoints") + "\n")
 	}

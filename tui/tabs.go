@@ -1,8 +1,8 @@
 package tui
 
 import (
-	tea "charm.land/bubbletea/v2"
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"convscope/views"
 )
@@ -22,6 +22,12 @@ type tab interface {
 	SetSize(w, h int)
 	Update(msg tea.Msg) tea.Cmd
 	View(st views.Styles) string
+}
+
+// exactTab is a tab whose View is always exactly its size, so the root need
+// not measure and pad it.
+type exactTab interface {
+	ExactSize() bool
 }
 
 // keyHelper is a tab with keys of its own to show in the help screen.

@@ -29,6 +29,7 @@ type trainTab struct {
 func newTrainTab(keys keyMap) *trainTab { return &trainTab{keys: keys, tail: true} }
 
 func (t *trainTab) Title() string    { return "Train" }
+func (t *trainTab) ExactSize() bool  { return true }
 func (t *trainTab) SetSize(w, h int) { t.w, t.h = w, h }
 
 // KeyHelp lists the tab's own keys.

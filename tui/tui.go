@@ -28,6 +28,11 @@ type Options struct {
 	// figures, e.g. to append them to metrics.jsonl. May be nil. Its error
 	// is shown, and training goes on.
 	OnEpoch func(nn.EpochStats) error
+	// Train, if set, runs the training instead of nn.Train(ctx, Net, Data,
+	// Config, report), e.g. a resumed nn.Trainer's Run. It must train Net
+	// and behave like nn.Train: synchronous, report between batches,
+	// ctx.Err() when cancelled.
+	Train func(ctx context.Context, report func(nn.Progress)) error
 }
 
 // Run trains opts.Net on opts.Data in its own goroutine and shows it in the
@@ -39,15 +44,25 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Net == nil {
 		return errors.New("tui: no network to train")
 	}
-	train := func(ctx context.Context, report func(nn.Progress)) error {
-		return nn.Train(ctx, opts.Net, opts.Data, opts.Config, report)
+	train := opts.Train
+	if train == nil {
+		train = func(ctx context.Context, report func(nn.Progress)) error {
+			return nn.Train(ctx, opts.Net, opts.Data, opts.Config, report)
+		}
 	}
-	return run(ctx, opts, train)
+	return run(ctx, opts, program{train: train})
 }
 
-// run is Run with the training and the program's options given: tests pass
-// a fake trainer and their own input and output.
-func run(ctx context.Context, opts Options, train trainFunc, popts ...tea.ProgramOption) error {
+// program is how run runs: tests pass a fake trainer, their own input and
+// output, and a wrapper that watches the model.
+type program struct {
+	train trainFunc
+	opts  []tea.ProgramOption
+	wrap  func(tea.Model) tea.Model // nil: none
+}
+
+// run is Run with the training and the program given.
+func run(ctx context.Context, opts Options, pr program) error {
 	h := hooks{onEpoch: opts.OnEpoch}
 	if opts.Net != nil {
 		h.snapshot = opts.Net.Clone
@@ -55,14 +70,17 @@ func run(ctx context.Context, opts Options, train trainFunc, popts ...tea.Progra
 	if opts.Save != nil {
 		h.save = func(epoch int) (string, error) { return opts.Save(opts.Net, epoch) }
 	}
-	info := runInfo{cfg: opts.Config, canSave: opts.Save != nil}
+	info := runInfo{cfg: opts.Config, canSave: opts.Save != nil, outDir: opts.OutDir}
 	if opts.Net != nil {
 		info.network = opts.Net.Describe()
 	}
 
-	r := startRunner(ctx, train, h)
-	m := newModel(r, info, newTabs(newKeyMap()))
-	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, popts...)...)
+	r := startRunner(ctx, pr.train, h)
+	var m tea.Model = newModel(r, info, newTabs(newKeyMap()))
+	if pr.wrap != nil {
+		m = pr.wrap(m)
+	}
+	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, pr.opts...)...)
 	_, perr := p.Run()
 	terr := r.wait()
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -77,6 +78,7 @@ func Chart(c ChartSpec, w, h int, st Styles) string {
 	if xmax <= 0 {
 		xmax = 1
 	}
+	xmax = math.Min(xmax, 1e6)
 	xmax = math.Ceil(xmax - 1e-9)
 
 	rows := h - 4 // title, rows+1 plot lines, x axis, tick labels
@@ -142,28 +144,36 @@ func Chart(c ChartSpec, w, h int, st Styles) string {
 	for len(body) < rows+1 {
 		body = append([]string{""}, body...)
 	}
+	// asciigraph's lines are plain text, one cell a rune: pad them before
+	// styling rather than measuring styled strings.
+	paints := paintsOf(st)
 	for i, l := range body {
-		l = colorRow(l, leftPad, st)
+		l = colorRow(padRunes(l, w), leftPad, paints)
 		if len(train)+len(test) == 0 && i == len(body)/2 {
-			l = overlayText(l, st.Muted.Render("waiting for data"), leftPad, cols)
+			l = fitLine(overlayText(l, st.Muted.Render("waiting for data"), leftPad, cols), w)
 		}
-		out = append(out, fitLine(l, w))
+		out = append(out, l)
 	}
-	out = append(out, fitLine(st.Muted.Render(axis+suffix), w))
-	out = append(out, fitLine(st.Muted.Render(ticks), w))
+	out = append(out, st.Muted.Render(padRunes(axis+suffix, w)))
+	out = append(out, st.Muted.Render(padRunes(ticks, w)))
 	return strings.Join(out, "\n")
 }
 
 // chartTitle is the title on the left and the legend, with each series'
 // latest value when there is room, on the right.
 func chartTitle(title string, train, test []Point, percent, bad bool, w int, st Styles) string {
-	last := func(pts []Point) string {
+	last := func(pts []Point, short bool) string {
 		if len(pts) == 0 {
 			return ""
 		}
 		v := pts[len(pts)-1].Y
-		if percent {
+		switch {
+		case percent && short:
+			return fmt.Sprintf(" %.1f%%", v)
+		case percent:
 			return fmt.Sprintf(" %.2f%%", v)
+		case short:
+			return " " + fmt.Sprintf("%.3g", v)
 		}
 		return " " + fmtLoss(v)
 	}
@@ -172,10 +182,11 @@ func chartTitle(title string, train, test []Point, percent, bad bool, w int, st 
 	if bad {
 		warn = st.Warn.Render("NaN/Inf left out") + "  "
 	}
-	for _, withValues := range []bool{true, false} {
+	// The legend with each series' latest value, then shorter values, then none.
+	for level := range 3 {
 		trainV, testV := "", ""
-		if withValues {
-			trainV, testV = last(train), last(test)
+		if level < 2 {
+			trainV, testV = last(train, level == 1), last(test, level == 1)
 		}
 		legend := warn + st.TrainSeries.Render("── train"+trainV) + "  " + st.TestSeries.Render("━━ test"+testV)
 		if gap := w - lipgloss.Width(left) - lipgloss.Width(legend); gap >= 1 {
@@ -186,13 +197,15 @@ func chartTitle(title string, train, test []Point, percent, bad bool, w int, st 
 	return fitLine(ansi.Truncate(left+" "+legend, w, "…"), w)
 }
 
-// chartClean drops points with a non-finite X or Y and scales percentages. It
+// chartClean drops points with a non-finite (or absurd) X or Y and scales percentages. It
 // returns the points kept and how many were dropped.
 func chartClean(pts []Point, percent bool) ([]Point, int) {
 	out := make([]Point, 0, len(pts))
 	bad := 0
 	for _, p := range pts {
-		if !chartFinite(p.X) || !chartFinite(p.Y) {
+		// Beyond ±1e100 a loss has diverged anyway, and the axis arithmetic
+		// would overflow.
+		if !chartFinite(p.X) || !chartFinite(p.Y) || math.Abs(p.Y) > 1e100 || math.Abs(p.X) > 1e6 {
 			bad++
 			continue
 		}
@@ -276,10 +289,16 @@ func yRange(a, b []Point, rows int, percent bool) (lo, hi, step float64) {
 	}
 	dataLo, dataHi := lo, hi
 	if hi-lo < 1e-9*math.Max(1, math.Abs(hi)) {
-		d := math.Max(math.Abs(hi)*0.01, 1e-3)
-		lo, hi = lo-d, hi+d
-		if lo < 0 && hi-2*d >= 0 {
-			lo, hi = 0, hi+d
+		// A flat series: give it some room, keeping a loss off negative
+		// values and a percentage under 100%.
+		v := hi
+		d := math.Max(math.Abs(v)*0.01, 1e-3)
+		lo, hi = v-d, v+d
+		switch {
+		case v >= 0 && lo < 0:
+			lo, hi = 0, v+2*d
+		case percent && v <= top && hi > top:
+			lo, hi = v-2*d, v
 		}
 	}
 	step = niceStep((hi - lo) / float64(rows))
@@ -349,8 +368,8 @@ func yFormatter(lo, hi, step float64, percent bool) (func(float64) string, int) 
 		}
 	}
 	wd := 0
-	for v := lo; v <= hi+step/2; v += step {
-		wd = max(wd, len(f(v)))
+	for i := 0; lo+float64(i)*step <= hi+step/2 && i < 1000; i++ {
+		wd = max(wd, len(f(lo+float64(i)*step)))
 	}
 	return func(v float64) string { return fmt.Sprintf("%*s", wd, f(v)) }, wd
 }
@@ -360,7 +379,8 @@ func yFormatter(lo, hi, step float64, percent bool) (func(float64) string, int) 
 func xTicks(xmax float64, cols int) int {
 	n := int(xmax)
 	room := len(fmt.Sprint(n)) + 2
-	for step := 1; step <= n; step++ {
+	first := max(1, n*room/max(1, cols))
+	for step := first; step <= n && step < first+10000; step++ {
 		if n%step == 0 && (n/step)*room <= cols {
 			return n/step + 1
 		}
@@ -368,15 +388,45 @@ func xTicks(xmax float64, cols int) int {
 	return 2
 }
 
+// paint wraps text in a style's escape sequences, found once by rendering a
+// marker, so that a chart's many short runs are not each measured and laid
+// out by lipgloss. It suits styles of colours and attributes only.
+type paint struct{ pre, post string }
+
+func paintOf(s lipgloss.Style) paint {
+	const mark = "\x00"
+	r := s.Render(mark)
+	i := strings.Index(r, mark)
+	if i < 0 {
+		return paint{}
+	}
+	return paint{pre: r[:i], post: r[i+len(mark):]}
+}
+
+func (p paint) on(b *strings.Builder, text string) {
+	b.WriteString(p.pre)
+	b.WriteString(text)
+	b.WriteString(p.post)
+}
+
+// chartPaints are the styles of a plot row.
+type chartPaints struct{ axis, train, test paint }
+
+func paintsOf(st Styles) chartPaints {
+	return chartPaints{axis: paintOf(st.Muted), train: paintOf(st.TrainSeries), test: paintOf(st.TestSeries)}
+}
+
 // colorRow styles one plot row: its label and axis muted, the training
 // series in its colour, the test series in its own.
-func colorRow(line string, leftPad int, st Styles) string {
+func colorRow(line string, leftPad int, p chartPaints) string {
 	r := []rune(line)
-	if len(r) <= leftPad {
-		return st.Muted.Render(line)
-	}
 	var b strings.Builder
-	b.WriteString(st.Muted.Render(string(r[:leftPad])))
+	b.Grow(len(line) + 64)
+	if len(r) <= leftPad {
+		p.axis.on(&b, line)
+		return b.String()
+	}
+	p.axis.on(&b, string(r[:leftPad]))
 	kind := func(c rune) int {
 		switch {
 		case c == ' ':
@@ -397,11 +447,12 @@ func colorRow(line string, leftPad int, st Styles) string {
 		seg := string(rest[i:j])
 		switch k {
 		case 1:
-			seg = st.TrainSeries.Render(seg)
+			p.train.on(&b, seg)
 		case 2:
-			seg = st.TestSeries.Render(seg)
+			p.test.on(&b, seg)
+		default:
+			b.WriteString(seg)
 		}
-		b.WriteString(seg)
 		i = j
 	}
 	return b.String()
@@ -416,6 +467,15 @@ func overlayText(line, msg string, left, cols int) string {
 	at := left + (cols-mw)/2
 	line = fitLine(line, at+mw)
 	return ansi.Truncate(line, at, "") + msg + ansi.TruncateLeft(line, at+mw, "")
+}
+
+// padRunes pads or cuts plain text, one cell a rune, to w runes.
+func padRunes(s string, w int) string {
+	n := utf8.RuneCountInString(s)
+	if n > w {
+		return string([]rune(s)[:w])
+	}
+	return s + strings.Repeat(" ", w-n)
 }
 
 // fitLine right-pads s with spaces to width w, or cuts it to w.

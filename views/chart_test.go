@@ -51,7 +51,7 @@ func TestChart(t *testing.T) {
 func TestChartNeverPanics(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	st := NewStyles(true, colorprofile.TrueColor)
-	specials := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0, -0.0, 1e300, -1e300, 1e-300, math.MaxFloat64, math.SmallestNonzeroFloat64}
+	specials := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0, math.Copysign(0, -1), 1e300, -1e300, 1e-300, math.MaxFloat64, math.SmallestNonzeroFloat64}
 	series := func() []Point {
 		n := rng.IntN(6)
 		if rng.IntN(3) == 0 {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
+
 	"convscope/nn"
 )
 
@@ -100,7 +102,10 @@ func Epochs(stats []nn.EpochStats, top, w, h int, st Styles) string {
 		}
 		end := min(len(stats), top+visible)
 		if top > 0 || end < len(stats) {
-			head = fitLine(head, max(0, w-12)) + st.Muted.Render(fmt.Sprintf("%12s", fmt.Sprintf("%d–%d of %d", top+1, end, len(stats))))
+			more := fmt.Sprintf("  %d–%d of %d", top+1, end, len(stats))
+			if lipgloss.Width(head)+len([]rune(more)) <= w {
+				head += st.Muted.Render(more)
+			}
 		}
 		out = append(out, fitLine(head, w))
 		for i := top; i < end; i++ {

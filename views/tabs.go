@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Span is a range of columns [Start, End) on a line.
@@ -18,28 +19,42 @@ func Tabs(titles []string, active int, right string, w int, st Styles) (string, 
 	if w <= 0 {
 		return "", make([]Span, len(titles))
 	}
-	label := func(i int, short bool) string {
-		if short && i != active {
-			return fmt.Sprintf(" %d ", i+1)
+	// Fitting levels, roomiest first: the name and padded titles; padded
+	// titles; titles; numbers and the active title.
+	type level struct {
+		name      bool
+		pad, full bool
+	}
+	levels := []level{{true, true, true}, {false, true, true}, {false, false, true}, {false, true, false}}
+	label := func(i int, lv level) string {
+		s := fmt.Sprint(i + 1)
+		if lv.full || i == active {
+			s += " " + titles[i]
 		}
-		return fmt.Sprintf(" %d %s ", i+1, titles[i])
+		if lv.pad {
+			return " " + s + " "
+		}
+		return s
 	}
 	name := st.Title.Render("convscope") + " "
-	rw := lipgloss.Width(right)
-	total := func(short bool) int {
-		n := 0
-		for i := range titles {
-			n += lipgloss.Width(label(i, short))
+	var lv level
+	for _, lv = range levels {
+		n := lipgloss.Width(right) + 1
+		if lv.name {
+			n += lipgloss.Width(name)
 		}
-		return n
+		for i := range titles {
+			n += lipgloss.Width(label(i, lv))
+			if !lv.pad && i > 0 {
+				n++
+			}
+		}
+		if n <= w {
+			break
+		}
 	}
-	short := false
-	switch {
-	case lipgloss.Width(name)+total(false)+rw+1 <= w:
-	case total(false)+rw+1 <= w:
+	if !lv.name {
 		name = ""
-	default:
-		name, short = "", true
 	}
 
 	var b strings.Builder
@@ -47,7 +62,11 @@ func Tabs(titles []string, active int, right string, w int, st Styles) (string, 
 	x := lipgloss.Width(name)
 	spans := make([]Span, len(titles))
 	for i := range titles {
-		l := label(i, short)
+		if !lv.pad && i > 0 {
+			b.WriteString(" ")
+			x++
+		}
+		l := label(i, lv)
 		lw := lipgloss.Width(l)
 		spans[i] = Span{x, x + lw}
 		x += lw
@@ -65,8 +84,16 @@ func TooSmall(w, h, needW, needH int, st Styles) string {
 	if w <= 0 || h <= 0 {
 		return ""
 	}
-	msg := st.Warn.Render(fmt.Sprintf("convscope needs a terminal of at least %dx%d", needW, needH)) + "\n" +
-		st.Muted.Render(fmt.Sprintf("this one is %dx%d · q quits", w, h))
-	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center,
-		lipgloss.NewStyle().Width(min(w, 48)).Align(lipgloss.Center).Render(msg))
+	lines := []string{
+		st.Warn.Render(fmt.Sprintf("convscope needs at least %dx%d", needW, needH)),
+		st.Muted.Render(fmt.Sprintf("this terminal is %dx%d · q quits", w, h)),
+	}
+	if h < len(lines) {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, w, "…")
+	}
+	msg := lipgloss.JoinVertical(lipgloss.Center, lines...)
+	return fitBlockLines(lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, msg), w, h)
 }

@@ -4,8 +4,6 @@ import (
 	"math"
 	"strings"
 
-	"charm.land/lipgloss/v2"
-
 	"convscope/nn"
 )
 
@@ -37,7 +35,7 @@ func Train(d TrainData, w, h int, st Styles) string {
 		top := (h + 1) / 2
 		charts := Chart(d.loss(), cw, top, st) + "\n" + Chart(d.acc(), cw, h-top, st)
 		table := st.Title.Render("by epoch") + "\n" + Epochs(d.Epochs, d.TableTop, tw, h-1, st)
-		return lipgloss.JoinHorizontal(lipgloss.Top, charts, gapColumn(2, h), fitBlockLines(table, tw, h))
+		return besides(charts, "  ", fitBlockLines(table, tw, h))
 	}
 	th := min(max(len(d.Epochs)+1, 3), max(3, h/3))
 	if h-th < 6 {
@@ -45,10 +43,7 @@ func Train(d TrainData, w, h int, st Styles) string {
 	}
 	ch := h - th
 	lw := (w - 2) / 2
-	charts := lipgloss.JoinHorizontal(lipgloss.Top,
-		Chart(d.loss(), lw, ch, st),
-		gapColumn(2, ch),
-		Chart(d.acc(), w-lw-2, ch, st))
+	charts := besides(Chart(d.loss(), lw, ch, st), "  ", Chart(d.acc(), w-lw-2, ch, st))
 	if th == 0 {
 		return charts
 	}
@@ -92,12 +87,25 @@ func TrainTableRows(epochs, w, h int) int {
 	return max(0, min(epochs, room))
 }
 
-// gapColumn is a blank column w wide and h lines high.
-func gapColumn(w, h int) string {
-	if h <= 0 {
-		return ""
+// besides puts block b to the right of block a, gap between: both blocks
+// have the same number of lines, each line already its block's width.
+func besides(a, gap, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var sb strings.Builder
+	sb.Grow(len(a) + len(b) + len(al)*len(gap))
+	for i := range max(len(al), len(bl)) {
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		if i < len(al) {
+			sb.WriteString(al[i])
+		}
+		sb.WriteString(gap)
+		if i < len(bl) {
+			sb.WriteString(bl[i])
+		}
 	}
-	return strings.TrimSuffix(strings.Repeat(strings.Repeat(" ", w)+"\n", h), "\n")
+	return sb.String()
 }
 
 // fitBlockLines cuts or pads s to exactly h lines of width w.
