@@ -133,6 +133,11 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 	case progressMsg, epochMsg, snapshotMsg, savedMsg, trainDoneMsg:
 		return m, m.event(msg)
+	case switchTabMsg:
+		if msg.i >= 0 && msg.i < len(m.tabs) {
+			m.setActive(msg.i)
+		}
+		return m, nil
 	case clearNoteMsg:
 		if msg.id == m.noteID {
 			m.note = ""
