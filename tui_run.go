@@ -2,12 +2,58 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 
 	"convscope/nn"
+	"convscope/tui"
 )
 
-// runTUI runs the live UI. Until the dashboard lands it trains headless.
+// runTUI trains net from its initial weights with the live UI.
 func runTUI(ctx context.Context, net *nn.Net, data nn.Data, cfg nn.Config, out string) error {
-	return trainHeadless(ctx, net, data, cfg, out, os.Stdout, true)
+	t, err := nn.NewTrainer(net, cfg)
+	if err != nil {
+		return err
+	}
+	return runTrainerTUI(ctx, t, data, out, "")
+}
+
+// runTrainerTUI runs t with the live UI, keeping metrics.jsonl and the
+// checkpoints in out as the headless run does (from is the checkpoint a
+// resumed run starts from). After the UI closes it says where things are.
+func runTrainerTUI(ctx context.Context, t *nn.Trainer, data nn.Data, out, from string) error {
+	log := metricsLog{filepath.Join(out, "metrics.jsonl")}
+	save, err := startSaver(out, t, from)
+	if err != nil {
+		return err
+	}
+	opts := tui.Options{
+		Net: t.Net, Data: data, Config: t.Cfg, OutDir: out,
+		Train: func(ctx context.Context, report func(nn.Progress)) error { return t.Run(ctx, data, report) },
+		// Save runs in the training goroutine between batches (or after Run returned).
+		Save: func(*nn.Net, int) (string, error) { return save.keep.Interrupted(t) },
+		OnEpoch: func(st nn.EpochStats) error {
+			if err := log.append(st); err != nil {
+				return err
+			}
+			return save.epoch(t)
+		},
+		History: t.History,
+	}
+	err = tui.Run(ctx, opts)
+	switch {
+	case err == nil:
+		if t.Epoch >= t.Cfg.Epochs && len(t.History) > 0 {
+			h := t.History[len(t.History)-1]
+			fmt.Printf("finished %d epochs: test accuracy %.2f%%; run folder %s\n", t.Epoch, 100*h.TestAcc, out)
+			return nil
+		}
+		fallthrough
+	case errors.Is(err, context.Canceled):
+		fmt.Println("stopped; run folder", out)
+		return save.stopped(t, os.Stdout)
+	}
+	return save.failed(err)
 }

@@ -133,6 +133,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 	case progressMsg, epochMsg, snapshotMsg, savedMsg, trainDoneMsg:
 		return m, m.event(msg)
+	case historyMsg:
+		m.stats = append(m.stats, msg...)
+		return m, m.broadcast(msg)
 	case switchTabMsg:
 		if msg.i >= 0 && msg.i < len(m.tabs) {
 			m.setActive(msg.i)

@@ -1,6 +1,10 @@
 package tui
 
-import tea "charm.land/bubbletea/v2"
+import (
+	tea "charm.land/bubbletea/v2"
+
+	"convscope/nn"
+)
 
 // Tab indexes, in the order of the keys 1..6.
 const (
@@ -37,3 +41,6 @@ func goTo(i int, msg tea.Msg) tea.Cmd {
 		func() tea.Msg { return switchTabMsg{i} },
 	)
 }
+
+// historyMsg carries the epochs a resumed run finished before this session.
+type historyMsg []nn.EpochStats

@@ -67,6 +67,15 @@ func (t *trainTab) Update(msg tea.Msg) tea.Cmd {
 		t.accTrain = append(t.accTrain, views.Point{X: x, Y: s.TrainAcc})
 		t.lossTest = append(t.lossTest, views.Point{X: x, Y: s.TestLoss})
 		t.accTest = append(t.accTest, views.Point{X: x, Y: s.TestAcc})
+	case historyMsg:
+		for _, s := range msg {
+			x := float64(s.Epoch)
+			t.stats = append(t.stats, s)
+			t.lossTrain = append(t.lossTrain, views.Point{X: x, Y: s.TrainLoss})
+			t.accTrain = append(t.accTrain, views.Point{X: x, Y: s.TrainAcc})
+			t.lossTest = append(t.lossTest, views.Point{X: x, Y: s.TestLoss})
+			t.accTest = append(t.accTest, views.Point{X: x, Y: s.TestAcc})
+		}
 	case trainDoneMsg:
 		t.done = true
 	case tea.KeyPressMsg:

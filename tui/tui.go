@@ -33,6 +33,9 @@ type Options struct {
 	// and behave like nn.Train: synchronous, report between batches,
 	// ctx.Err() when cancelled.
 	Train func(ctx context.Context, report func(nn.Progress)) error
+	// History holds epochs finished before this run started (a resumed run),
+	// shown in the table and charts.
+	History []nn.EpochStats
 }
 
 // Run trains opts.Net on opts.Data in its own goroutine and shows it in the
@@ -76,7 +79,11 @@ func run(ctx context.Context, opts Options, pr program) error {
 	}
 
 	r := startRunner(ctx, pr.train, h)
-	var m tea.Model = newModel(r, info, newTabs(newKeyMap()))
+	root := newModel(r, info, newTabs(newKeyMap()))
+	if len(opts.History) > 0 {
+		root.Update(historyMsg(append([]nn.EpochStats(nil), opts.History...)))
+	}
+	var m tea.Model = root
 	if pr.wrap != nil {
 		m = pr.wrap(m)
 	}

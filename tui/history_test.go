@@ -1,0 +1,24 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestHistoryShown: a resumed run's earlier epochs appear in the epoch table.
+func TestHistoryShown(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40)
+	send(m, historyMsg{
+		{Epoch: 1, TrainLoss: 0.2, TrainAcc: 0.94, TestLoss: 0.1, TestAcc: 0.9712, Seconds: 30},
+		{Epoch: 2, TrainLoss: 0.1, TrainAcc: 0.97, TestLoss: 0.05, TestAcc: 0.9856, Seconds: 31},
+	})
+	if len(m.stats) != 2 {
+		t.Fatalf("model has %d epochs after historyMsg, want 2", len(m.stats))
+	}
+	out := plain(content(m))
+	for _, want := range []string{"97.12%", "98.56%"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("screen lacks %q from the history:\n%s", want, out)
+		}
+	}
+}
