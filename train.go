@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,10 +23,12 @@ import (
 
 // trainFlags are the flags shared by train and the commands that train.
 type trainFlags struct {
-	cfg   nn.Config
-	data  string
-	out   string
-	noTUI bool
+	cfg     nn.Config
+	data    string
+	out     string
+	noTUI   bool
+	resume  string
+	classes string // comma-separated class names; "" keeps those Load found
 }
 
 func (f *trainFlags) register(fs *flag.FlagSet) {
@@ -41,13 +44,15 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.cfg.Schedule, "schedule", d.Schedule, "learning-rate schedule: constant, step or cosine")
 	fs.IntVar(&f.cfg.StepEvery, "step-every", d.StepEvery, "step schedule: epochs between decays")
 	fs.Float64Var(&f.cfg.StepGamma, "step-gamma", d.StepGamma, "step schedule: factor applied at each decay")
-	fs.Float64Var(&f.cfg.WeightDecay, "weight-decay", 0, "decoupled weight decay of conv and dense weights (e.g. 1e-4)")
+	fs.Float64Var(&f.cfg.WeightDecay, "weight-decay", 0, "decoupled weight decay of conv and dense weights, scaled by the learning rate (e.g. 0.01)")
 	fs.BoolVar(&f.cfg.Augment, "augment", false, "random shifts and small rotations of training images")
 	fs.IntVar(&f.cfg.MaxShift, "max-shift", d.MaxShift, "augment: largest shift in pixels")
 	fs.Float64Var(&f.cfg.MaxRotate, "max-rotate", d.MaxRotate, "augment: largest rotation in degrees")
 	fs.StringVar(&f.data, "data", "", "folder of IDX files (default: the MNIST copy in the Go module cache)")
+	fs.StringVar(&f.classes, "classes", "", "comma-separated class names, overriding the folder's classes.txt (e.g. cat,dog,bird)")
 	fs.StringVar(&f.out, "out", "", "run folder for metrics and checkpoints (default runs/<time>)")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print one line per epoch instead of the live UI")
+	fs.StringVar(&f.resume, "resume", "", "continue the run saved in this checkpoint, e.g. runs/<time>/last.safetensors")
 }
 
 // parseFlags parses args into fs, turning flag errors into one clear line.
@@ -75,11 +80,17 @@ func cmdTrain(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if f.resume != "" {
+		return resumeTrain(fs, f, os.Stdout)
+	}
 	if err := f.cfg.Validate(); err != nil {
 		return err
 	}
 	data, err := loadData(f.data)
 	if err != nil {
+		return err
+	}
+	if err := setClassNames(data, f.classes); err != nil {
 		return err
 	}
 	net, err := nn.NewPaper(data.Train.Rows, data.Train.Cols, len(data.Train.Classes), nn.InitRNG(f.cfg.Seed))
@@ -109,6 +120,36 @@ func loadData(dir string) (nn.Data, error) {
 		return nn.Data{}, err
 	}
 	return nn.Data{Train: train, Test: test}, nil
+}
+
+// setClassNames replaces the class names of both sets with the
+// comma-separated names in list ("" leaves them as they are). There must be
+// a name for every label in the sets.
+func setClassNames(data nn.Data, list string) error {
+	if list == "" {
+		return nil
+	}
+	names := strings.Split(list, ",")
+	for i, n := range names {
+		names[i] = strings.TrimSpace(n)
+		if names[i] == "" {
+			return fmt.Errorf("--classes: name %d of %q is empty, want one name per class", i+1, list)
+		}
+	}
+	need := 0
+	for _, s := range []*mnist.Set{data.Train, data.Test} {
+		for _, l := range s.Labels {
+			need = max(need, int(l)+1)
+		}
+	}
+	if len(names) < need {
+		return fmt.Errorf("--classes: got %d names, want at least %d (the labels go up to %d)", len(names), need, need-1)
+	}
+	if len(names) > 256 {
+		return fmt.Errorf("--classes: got %d names, want at most 256", len(names))
+	}
+	data.Train.Classes, data.Test.Classes = names, names
+	return nil
 }
 
 // makeRunDir creates the run folder (default runs/<local time>).
@@ -146,16 +187,32 @@ func (m metricsLog) append(st nn.EpochStats) error {
 	return f.Close()
 }
 
-// trainHeadless trains with plain-text output: one line per epoch, and on a
-// terminal a progress line that rewrites itself.
+// trainHeadless trains net from its initial weights with plain-text output
+// (see runHeadless).
 func trainHeadless(ctx context.Context, net *nn.Net, data nn.Data, cfg nn.Config, out string, w io.Writer, tty bool) error {
+	t, err := nn.NewTrainer(net, cfg)
+	if err != nil {
+		return err
+	}
+	return runHeadless(ctx, t, data, out, w, tty, "")
+}
+
+// runHeadless trains t with plain-text output: one line per epoch, and on a
+// terminal a progress line that rewrites itself. It keeps checkpoints in out
+// (see startSaver; from is the checkpoint a resumed run starts from).
+func runHeadless(ctx context.Context, t *nn.Trainer, data nn.Data, out string, w io.Writer, tty bool, from string) error {
+	net, cfg := t.Net, t.Cfg
 	log := metricsLog{filepath.Join(out, "metrics.jsonl")}
 	train := data.Train.Subset(cfg.TrainLimit)
 	fmt.Fprintf(w, "convscope: %s, %s lr %g, batch %d, seed %d, %d train / %d test images, %d threads, kernel %s\n",
 		net.Describe(), cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Seed, train.N, data.Test.N, net.Engine().Threads(), gemm.Kernel())
 	fmt.Fprintf(w, "run folder: %s\n", out)
+	save, err := startSaver(out, t, from)
+	if err != nil {
+		return err
+	}
 	var logErr error
-	err := nn.Train(ctx, net, data, cfg, func(p nn.Progress) {
+	err = t.Run(ctx, data, func(p nn.Progress) {
 		switch p.Kind {
 		case nn.BatchProgress:
 			if tty {
@@ -173,6 +230,9 @@ func trainHeadless(ctx context.Context, net *nn.Net, data nn.Data, cfg nn.Config
 			if err := log.append(*s); err != nil && logErr == nil {
 				logErr = err
 			}
+			if err := save.epoch(t); err != nil && logErr == nil {
+				logErr = err
+			}
 		}
 	})
 	if tty {
@@ -180,10 +240,13 @@ func trainHeadless(ctx context.Context, net *nn.Net, data nn.Data, cfg nn.Config
 	}
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(w, "stopped")
+		if err := save.stopped(t, w); err != nil && logErr == nil {
+			logErr = err
+		}
 		return logErr
 	}
 	if err != nil {
-		return err
+		return save.failed(err)
 	}
 	return logErr
 }

@@ -38,54 +38,77 @@ func editHeader(t testing.TB, b []byte, edit func(h map[string]any)) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := binary.LittleEndian.AppendUint64(nil, uint64(len(hb)))
+	out := make([]byte, 0, 8+len(hb)+len(b)-8-int(n))
+	out = binary.LittleEndian.AppendUint64(out, uint64(len(hb)))
 	return append(append(out, hb...), b[8+n:]...)
 }
 
-// withTensor returns a copy of tensors with the named one changed by edit
-// (or removed when edit returns false).
-func withTensor(tensors []safetensors.Tensor, name string, edit func(*safetensors.Tensor) bool) []safetensors.Tensor {
-	var out []safetensors.Tensor
-	for _, t := range tensors {
-		if t.Name == name {
-			t.Data = bytes.Clone(t.Data)
-			if !edit(&t) {
-				continue
-			}
+// setMeta returns file b with metadata key set to v (deleted when v is "-"),
+// by editing the header alone.
+func setMeta(t testing.TB, b []byte, key, v string) []byte {
+	t.Helper()
+	return editHeader(t, b, func(h map[string]any) {
+		m := h["__metadata__"].(map[string]any)
+		if v == "-" {
+			delete(m, key)
+		} else {
+			m[key] = v
 		}
-		out = append(out, t)
-	}
-	return out
+	})
 }
 
-// withMeta returns a copy of meta with key set to v, or deleted when v is "-".
-func withMeta(meta map[string]string, key, v string) map[string]string {
-	out := make(map[string]string, len(meta))
-	for k, x := range meta {
-		out[k] = x
-	}
-	if v == "-" {
-		delete(out, key)
-	} else {
-		out[key] = v
-	}
-	return out
+// setEntry returns file b with field of tensor name's header entry set to v.
+func setEntry(t testing.TB, b []byte, name, field string, v any) []byte {
+	t.Helper()
+	return editHeader(t, b, func(h map[string]any) { h[name].(map[string]any)[field] = v })
 }
 
-// putF32 sets element i of an F32 tensor.
-func putF32(t *safetensors.Tensor, i int, v float32) {
-	binary.LittleEndian.PutUint32(t.Data[4*i:], math.Float32bits(v))
+// setValue returns file b with element i of F32 tensor name set to v.
+func setValue(t testing.TB, b []byte, name string, i int, v float32) []byte {
+	t.Helper()
+	f, err := safetensors.Decode(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(binary.LittleEndian.Uint64(b))
+	off := 8 + n
+	for _, x := range f.Tensors { // in data order
+		if x.Name == name {
+			out := bytes.Clone(b)
+			binary.LittleEndian.PutUint32(out[off+4*i:], math.Float32bits(v))
+			return out
+		}
+		off += len(x.Data)
+	}
+	t.Fatalf("no tensor %q", name)
+	return nil
 }
 
-// TestLoadBad feeds Load broken and hostile files: each must give one clear
-// error line, no checkpoint, and no panic.
+// metaOf returns the metadata of file b.
+func metaOf(t testing.TB, b []byte) map[string]string {
+	t.Helper()
+	f, err := safetensors.Decode(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Meta
+}
+
+// TestLoadBad feeds the checkpoint reader broken and hostile files: each
+// must give one clear error line, no checkpoint, and no panic.
 func TestLoadBad(t *testing.T) {
+	// Most cases edit a model file; those about the run edit a trainer's.
 	tr, _ := trained(t, "adam", 1)
 	tensors, meta := encodeTensors(t, tr)
+	run := fileBytes(t, tensors, meta)
+	tensors, meta, _, err := encodeNet(tr.Net, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta[keyKind] = KindModel
 	good := fileBytes(t, tensors, meta)
-	other := newTrainer(t, testConfig(1))
 	archOf := func(edit func(a *arch)) string {
-		a, err := netArch(other.Net)
+		a, err := netArch(tr.Net)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +119,25 @@ func TestLoadBad(t *testing.T) {
 		}
 		return string(b)
 	}
-	file := func(tensors []safetensors.Tensor, meta map[string]string) []byte { return fileBytes(t, tensors, meta) }
+	without := func(name string) []safetensors.Tensor {
+		var out []safetensors.Tensor
+		for _, x := range tensors {
+			if x.Name != name {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	meta2 := func(key, v string) []byte { return setMeta(t, good, key, v) }
+	withRun := func(key, v string) []byte { return setMeta(t, run, key, v) }
+	runTensors, _ := encodeTensors(t, tr)
+	var noMoment []safetensors.Tensor
+	for _, x := range runTensors {
+		if x.Name != "optim.22.bias.v" {
+			noMoment = append(noMoment, x)
+		}
+	}
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
 
 	cases := []struct {
 		name string
@@ -117,84 +158,60 @@ func TestLoadBad(t *testing.T) {
 			binary.LittleEndian.PutUint64(b, math.MaxUint64)
 			return b
 		}(), "want at most"},
-		{"offsets outside the data", editHeader(t, good, func(h map[string]any) {
-			e := h["0.weight"].(map[string]any)
-			e["data_offsets"] = []any{0, 1 << 40}
-		}), "outside data area"},
+		{"offsets outside the data", setEntry(t, good, "0.weight", "data_offsets", []any{0, 1 << 40}), "outside data area"},
 		{"not JSON", append(binary.LittleEndian.AppendUint64(nil, 4), "{{{{"...), "invalid JSON"},
-		{"no metadata", file(tensors, nil), "not a convscope checkpoint"},
-		{"unknown format", file(tensors, withMeta(meta, "format", "convscope/9")), `format "convscope/9"`},
-		{"unknown kind", file(tensors, withMeta(meta, "kind", "optimizer")), `"kind" is "optimizer"`},
-		{"wrong dtype", file(withTensor(tensors, "0.weight", func(x *safetensors.Tensor) bool { x.DType = "I32"; return true }), meta),
-			`"0.weight" has dtype I32, want F32`},
-		{"wrong dtype size", file(withTensor(tensors, "1.bias", func(x *safetensors.Tensor) bool {
-			x.DType = "F16"
-			x.Shape = []int{64}
-			return true
-		}), meta), `"1.bias" has dtype F16, want F32`},
-		{"wrong shape", file(withTensor(tensors, "0.weight", func(x *safetensors.Tensor) bool { x.Shape = []int{32, 1, 9}; return true }), meta),
-			`"0.weight" has shape [32 1 9], want [32 1 3 3]`},
-		{"missing tensor", file(withTensor(tensors, "4.running_var", func(*safetensors.Tensor) bool { return false }), meta),
-			`"4.running_var" is missing`},
-		{"missing optimizer state", file(withTensor(tensors, "optim.22.bias.v", func(*safetensors.Tensor) bool { return false }), meta),
-			`"optim.22.bias.v" is missing`},
-		{"unexpected tensor", file(append(tensors, safetensors.F32("evil", []int{1}, []float32{1})), meta), `unexpected tensor "evil"`},
-		{"NaN weight", file(withTensor(tensors, "3.weight", func(x *safetensors.Tensor) bool { putF32(x, 17, float32(math.NaN())); return true }), meta),
-			`"3.weight" holds NaN at index 17`},
-		{"Inf running mean", file(withTensor(tensors, "1.running_mean", func(x *safetensors.Tensor) bool { putF32(x, 2, float32(math.Inf(-1))); return true }), meta),
-			`"1.running_mean" holds -Inf at index 2`},
-		{"negative variance", file(withTensor(tensors, "1.running_var", func(x *safetensors.Tensor) bool { putF32(x, 0, -1); return true }), meta),
-			`want a variance >= 0`},
-		{"Inf moment", file(withTensor(tensors, "optim.0.weight.m", func(x *safetensors.Tensor) bool { putF32(x, 5, float32(math.Inf(1))); return true }), meta),
-			`"optim.0.weight.m" holds +Inf at index 5`},
-		{"bad num_batches_tracked", file(withTensor(tensors, "1.num_batches_tracked", func(x *safetensors.Tensor) bool { x.DType = "F64"; return true }), meta),
-			`want an I64 scalar`},
-		{"different architecture", file(tensors, withMeta(meta, "architecture", archOf(func(a *arch) {
+		{"no metadata", fileBytes(t, tensors, nil), "not a convscope checkpoint"},
+		{"foreign metadata", fileBytes(t, tensors, map[string]string{"format": "pt"}), `format "pt", want "convscope/1"`},
+		{"unknown format", meta2("format", "convscope/9"), `format "convscope/9"`},
+		{"unknown kind", meta2("kind", "optimizer"), `"kind" is "optimizer"`},
+		{"wrong dtype", setEntry(t, good, "0.weight", "dtype", "I32"), `"0.weight" has dtype I32, want F32`},
+		{"wrong dtype size", editHeader(t, good, func(h map[string]any) {
+			e := h["1.bias"].(map[string]any)
+			e["dtype"], e["shape"] = "F16", []any{64}
+		}), `"1.bias" has dtype F16, want F32`},
+		{"wrong shape", setEntry(t, good, "0.weight", "shape", []any{32, 1, 9}), `"0.weight" has shape [32 1 9], want [32 1 3 3]`},
+		{"missing tensor", fileBytes(t, without("4.running_var"), meta), `"4.running_var" is missing`},
+		{"missing optimizer state", fileBytes(t, noMoment, metaOf(t, run)), `"optim.22.bias.v" is missing`},
+		{"unexpected tensor", fileBytes(t, append(tensors[:len(tensors):len(tensors)], safetensors.F32("evil", []int{1}, []float32{1})), meta),
+			`unexpected tensor "evil"`},
+		{"NaN weight", setValue(t, good, "3.weight", 17, nan), `"3.weight" holds NaN at index 17`},
+		{"Inf running mean", setValue(t, good, "1.running_mean", 2, -inf), `"1.running_mean" holds -Inf at index 2`},
+		{"negative variance", setValue(t, good, "1.running_var", 0, -1), "want a variance >= 0"},
+		{"Inf moment", setValue(t, run, "optim.0.weight.m", 5, inf), `"optim.0.weight.m" holds +Inf at index 5`},
+		{"bad num_batches_tracked", setEntry(t, good, "1.num_batches_tracked", "dtype", "F64"), "want an I64 scalar"},
+		{"different architecture", meta2("architecture", archOf(func(a *arch) {
 			a.Layers[0].Out[2] = 16
 			a.Layers[0].Tensors["weight"] = []int{16, 1, 3, 3}
-		}))), "architecture differs at layer 0"},
-		{"fewer layers", file(tensors, withMeta(meta, "architecture", archOf(func(a *arch) { a.Layers = a.Layers[:5] }))),
-			"architecture has 5 layers, want 27"},
-		{"other network", file(tensors, withMeta(meta, "architecture", archOf(func(a *arch) { a.Name = "resnet50" }))),
-			`architecture "resnet50", want "paper-cnn"`},
-		{"other classes", file(tensors, withMeta(meta, "architecture", archOf(func(a *arch) { a.Classes = 5 }))),
-			"architecture differs at layer 26"},
-		{"huge input", file(tensors, withMeta(meta, "architecture", archOf(func(a *arch) { a.Rows, a.Cols = 1 << 30, 1 << 30 }))),
-			"want between 28x28"},
-		{"colour input", file(tensors, withMeta(meta, "architecture", archOf(func(a *arch) { a.Channels = 3 }))),
-			"3 input channels, want 1"},
-		{"architecture missing", file(tensors, withMeta(meta, "architecture", "-")), `"architecture" is missing`},
-		{"architecture unknown field", file(tensors, withMeta(meta, "architecture", `{"name":"paper-cnn","exec":"rm -rf /"}`)),
-			`unknown field "exec"`},
-		{"architecture trailing data", file(tensors, withMeta(meta, "architecture", archOf(func(*arch) {})+"{}")),
-			"unexpected data after the value"},
-		{"bad config JSON", file(tensors, withMeta(meta, "config", `{"epochs":`)), `metadata "config": bad JSON`},
-		{"bad config value", file(tensors, withMeta(meta, "config", `{"epochs":3,"batch":0,"lr":0.001,"optimizer":"adam","seed":7}`)),
-			"batch must be between 1 and 4096"},
-		{"config missing", file(tensors, withMeta(meta, "config", "-")), `"config" is missing`},
-		{"bad epoch", file(tensors, withMeta(meta, "epoch", "one")), `metadata "epoch": got "one"`},
-		{"negative epoch", file(tensors, withMeta(meta, "epoch", "-1")), `metadata "epoch": got "-1"`},
-		{"history length", file(tensors, withMeta(meta, "history", "[]")), `"history" has 0 epochs, want 1`},
-		{"history order", file(tensors, withMeta(meta, "history", `[{"epoch":2}]`)), "entry 0 is epoch 2, want 1"},
-		{"epoch past config", file(tensors, withMeta(withMeta(meta, "epoch", "4"), "history",
-			`[{"epoch":1},{"epoch":2},{"epoch":3},{"epoch":4}]`)), "more than the 3 epochs"},
-		{"optimizer mismatch", file(tensors, withMeta(meta, "optimizer", `{"name":"sgd","step":1}`)), `names "sgd", want "adam"`},
-		{"optimizer missing", file(tensors, withMeta(meta, "optimizer", "-")), `"optimizer" is missing`},
-		{"negative step", file(tensors, withMeta(meta, "optimizer", `{"name":"adam","step":-4}`)), "step -4, want >= 0"},
-		{"state without steps", file(tensors, withMeta(meta, "optimizer", `{"name":"adam","step":0}`)), `unexpected tensor "optim.`},
-		{"bad rng", file(tensors, withMeta(meta, "rng", "!!!")), `metadata "rng": bad base64`},
-		{"rng not PCG", file(tensors, withMeta(meta, "rng", "aGVsbG8=")), `metadata "rng": not a PCG state`},
-		{"rng missing", file(tensors, withMeta(meta, "rng", "-")), `"rng" is missing`},
-		{"optimizer state in a model", file(tensors, withMeta(meta, "kind", "model")), `unexpected tensor "optim.`},
+		})), "architecture differs at layer 0"},
+		{"fewer layers", meta2("architecture", archOf(func(a *arch) { a.Layers = a.Layers[:5] })), "architecture has 5 layers, want 27"},
+		{"other network", meta2("architecture", archOf(func(a *arch) { a.Name = "resnet50" })), `architecture "resnet50", want "paper-cnn"`},
+		{"other classes", meta2("architecture", archOf(func(a *arch) { a.Classes = 5 })), "architecture differs at layer 26"},
+		{"huge input", meta2("architecture", archOf(func(a *arch) { a.Rows, a.Cols = 1<<30, 1<<30 })), "want between 28x28"},
+		{"colour input", meta2("architecture", archOf(func(a *arch) { a.Channels = 3 })), "3 input channels, want 1"},
+		{"architecture missing", meta2("architecture", "-"), `"architecture" is missing`},
+		{"architecture unknown field", meta2("architecture", `{"name":"paper-cnn","exec":"rm -rf /"}`), `unknown field "exec"`},
+		{"architecture trailing data", meta2("architecture", archOf(func(*arch) {})+"{}"), "unexpected data after the value"},
+		{"bad config JSON", withRun("config", `{"epochs":`), `metadata "config": bad JSON`},
+		{"bad config value", withRun("config", `{"epochs":3,"batch":0,"lr":0.001,"optimizer":"adam","seed":7}`), "batch must be between 1 and 4096"},
+		{"config missing", withRun("config", "-"), `"config" is missing`},
+		{"bad epoch", withRun("epoch", "one"), `metadata "epoch": got "one"`},
+		{"negative epoch", withRun("epoch", "-1"), `metadata "epoch": got "-1"`},
+		{"history length", withRun("history", "[]"), `"history" has 0 epochs, want 1`},
+		{"history order", withRun("history", `[{"epoch":2}]`), "entry 0 is epoch 2, want 1"},
+		{"epoch past config", setMeta(t, withRun("epoch", "4"), "history", `[{"epoch":1},{"epoch":2},{"epoch":3},{"epoch":4}]`), "more than the 3 epochs"},
+		{"optimizer mismatch", withRun("optimizer", `{"name":"sgd","step":1}`), `names "sgd", want "adam"`},
+		{"optimizer missing", withRun("optimizer", "-"), `"optimizer" is missing`},
+		{"negative step", withRun("optimizer", `{"name":"adam","step":-4}`), "step -4, want >= 0"},
+		{"state without steps", withRun("optimizer", `{"name":"adam","step":0}`), `unexpected tensor "optim.`},
+		{"bad rng", withRun("rng", "!!!"), `metadata "rng": bad base64`},
+		{"rng not PCG", withRun("rng", "aGVsbG8="), `metadata "rng": not a PCG state`},
+		{"rng missing", withRun("rng", "-"), `"rng" is missing`},
+		{"optimizer state in a model", withRun("kind", "model"), `unexpected tensor "optim.`},
 	}
-	dir := t.TempDir()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".safetensors")
-			if err := os.WriteFile(path, tc.b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			c, err := Load(path)
+			t.Parallel()
+			c, err := loadBytes(tc.b)
 			if err == nil {
 				t.Fatalf("Load succeeded, want an error containing %q", tc.want)
 			}
@@ -211,13 +228,19 @@ func TestLoadBad(t *testing.T) {
 		})
 	}
 
-	// The unmodified file loads, so each failure above is the edit's.
-	path := filepath.Join(dir, "good.safetensors")
-	if err := os.WriteFile(path, good, 0o644); err != nil {
+	// The unedited file loads, so each failure above is its edit's; and Load
+	// reports the file's path.
+	for _, b := range [][]byte{good, run} {
+		if _, err := loadBytes(b); err != nil {
+			t.Fatalf("Load(unedited) = %v", err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "bad.safetensors")
+	if err := os.WriteFile(path, meta2("epoch", "x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(path); err != nil {
-		t.Fatalf("Load(good) = %v", err)
+	if _, err := Load(path); err == nil || !strings.HasPrefix(err.Error(), "checkpoint: load "+path+": ") {
+		t.Errorf("Load(%s) = %v, want an error naming the file", path, err)
 	}
 }
 

@@ -19,9 +19,9 @@ func trained(t testing.TB, optimizer string, steps int) (*nn.Trainer, nn.Data) {
 	cfg := testConfig(3)
 	cfg.Optimizer = optimizer
 	tr := newTrainer(t, cfg)
-	d := synthData(steps*8, 16)
+	d := synthData(steps*4, 4)
 	for i := range steps {
-		tr.Step(d.Train, i*8, 8)
+		tr.Step(d.Train, i*4, 4)
 	}
 	tr.Epoch = 1
 	tr.History = []nn.EpochStats{{Epoch: 1, TrainLoss: 2.25, TrainAcc: 0.125, TestLoss: 2.5, TestAcc: 0.0625, Seconds: 1.5, LR: cfg.LR}}
@@ -34,7 +34,8 @@ func trained(t testing.TB, optimizer string, steps int) (*nn.Trainer, nn.Data) {
 func TestRoundTrip(t *testing.T) {
 	for _, opt := range []string{"adam", "sgd"} {
 		t.Run(opt, func(t *testing.T) {
-			tr, d := trained(t, opt, 3)
+			t.Parallel()
+			tr, d := trained(t, opt, 2)
 			path := filepath.Join(t.TempDir(), "run.safetensors")
 			if err := Save(path, tr); err != nil {
 				t.Fatal(err)
@@ -91,8 +92,8 @@ func TestRoundTrip(t *testing.T) {
 // probabilities on the test images.
 func checkSamePredictions(t *testing.T, got, want *nn.Net, d nn.Data) {
 	t.Helper()
-	ge := nn.Evaluate(got, d.Test, 8)
-	we := nn.Evaluate(want, d.Test, 8)
+	ge := nn.Evaluate(got, d.Test, 0)
+	we := nn.Evaluate(want, d.Test, 0)
 	if j := sameBits(ge.Probs, we.Probs); j >= 0 {
 		t.Errorf("probabilities differ at index %d: %v, want %v", j, ge.Probs[j], we.Probs[j])
 	}
@@ -130,7 +131,7 @@ func TestRoundTripModel(t *testing.T) {
 			t.Errorf("side %d: kind %q, has run %v, note %q; want model, false, hello", side, c.Kind, c.HasRun, c.Meta["note"])
 		}
 		checkSameNet(t, c.Net, net)
-		set := synthSet(6, 5)
+		set := synthSet(3, 5)
 		if side != 28 {
 			set = bigger(set, side)
 		}
@@ -189,9 +190,10 @@ func TestPermutations(t *testing.T) {
 func TestResumeEqualsUninterrupted(t *testing.T) {
 	for _, opt := range []string{"adam", "sgd"} {
 		t.Run(opt, func(t *testing.T) {
-			d := synthData(48, 16)
+			t.Parallel()
+			d := synthData(24, 4)
 			cfg := testConfig(2)
-			cfg.Batch = 16
+			cfg.Batch = 8
 			cfg.Optimizer = opt
 			straight := newTrainer(t, cfg)
 			if err := straight.Run(context.Background(), d, nil); err != nil {

@@ -32,7 +32,7 @@ func TestSaveFailsMidWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr.Step(d.Train, 0, 8)
+	tr.Step(d.Train, 0, 4)
 
 	signal.Ignore(syscall.SIGXFSZ) // so the write fails with EFBIG instead
 	defer signal.Reset(syscall.SIGXFSZ)

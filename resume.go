@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"convscope/internal/checkpoint"
+	"convscope/internal/gemm"
+	"convscope/mnist"
+	"convscope/nn"
+
+	"github.com/charmbracelet/x/term"
+)
+
+// Flags a resumed run takes from its checkpoint: changing them would make
+// the run differ from an uninterrupted one. --epochs (to extend the run),
+// --threads, --data, --out and --no-tui may be given.
+var resumeFixed = []string{"batch", "lr", "optimizer", "momentum", "seed", "train-limit"}
+
+// resumeTrain is "train --resume FILE": it continues the run saved in
+// f.resume, in the checkpoint's folder unless --out is given.
+func resumeTrain(fs *flag.FlagSet, f trainFlags, w io.Writer) error {
+	set := make(map[string]bool)
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	ck, err := checkpoint.Load(f.resume)
+	if err != nil {
+		return err
+	}
+	if ck.Kind != checkpoint.KindTrainer {
+		_, err := ck.Trainer() // says why, and what to resume from instead
+		return err
+	}
+	cfg := ck.Config
+	for _, name := range resumeFixed {
+		if got, want := flagString(name, f.cfg), flagString(name, cfg); set[name] && got != want {
+			return fmt.Errorf("train --resume: --%s cannot change when resuming (the run uses %s); start a new run to change it", name, want)
+		}
+	}
+	if set["epochs"] {
+		cfg.Epochs = f.cfg.Epochs
+	}
+	if set["threads"] {
+		cfg.Threads = f.cfg.Threads
+	}
+	switch {
+	case cfg.Epochs < ck.Epoch:
+		return fmt.Errorf("train --resume: the run has done %d epochs already, --epochs %d is fewer", ck.Epoch, cfg.Epochs)
+	case cfg.Epochs == ck.Epoch:
+		return fmt.Errorf("train --resume: the run has done all its %d epochs; pass --epochs N with N > %d to train on", ck.Epoch, ck.Epoch)
+	}
+	out := f.out
+	if out == "" {
+		out = filepath.Dir(f.resume)
+	}
+	if err := checkNotBehind(out, f.resume, ck.Epoch); err != nil {
+		return err
+	}
+	data, err := loadData(f.data)
+	if err != nil {
+		return err
+	}
+	if err := checkData(ck.Net, data.Train, "training"); err != nil {
+		return err
+	}
+	if err := checkData(ck.Net, data.Test, "test"); err != nil {
+		return err
+	}
+	ck.Config = cfg
+	t, err := ck.Trainer()
+	if err != nil {
+		return err
+	}
+	eng := gemm.NewEngine(cfg.Threads)
+	defer eng.Close()
+	t.Net.SetEngine(eng)
+	if out, err = makeRunDir(out); err != nil {
+		return err
+	}
+	if err := writeMetrics(filepath.Join(out, "metrics.jsonl"), t.History); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(w, "resuming %s after epoch %d of %d\n", f.resume, ck.Epoch, cfg.Epochs)
+	return runHeadless(ctx, t, data, out, w, term.IsTerminal(os.Stdout.Fd()), f.resume)
+}
+
+// flagString is the value of a --name flag that resumeFixed lists, as the
+// flag package would print it.
+func flagString(name string, c nn.Config) string {
+	switch name {
+	case "batch":
+		return fmt.Sprint(c.Batch)
+	case "lr":
+		return fmt.Sprint(c.LR)
+	case "optimizer":
+		return c.Optimizer
+	case "momentum":
+		return fmt.Sprint(c.Momentum)
+	case "seed":
+		return fmt.Sprint(c.Seed)
+	case "train-limit":
+		return fmt.Sprint(c.TrainLimit)
+	}
+	return ""
+}
+
+// checkNotBehind refuses to resume into out from a checkpoint older than
+// out's last.safetensors, which the resumed run would overwrite.
+func checkNotBehind(out, from string, epoch int) error {
+	last := filepath.Join(out, checkpoint.LastFile)
+	li, err := os.Stat(last)
+	if err != nil {
+		return nil // no last.safetensors to lose
+	}
+	if fi, err := os.Stat(from); err == nil && os.SameFile(li, fi) {
+		return nil
+	}
+	c, err := checkpoint.Load(last)
+	if err != nil || c.Kind != checkpoint.KindTrainer || c.Epoch <= epoch {
+		return nil // nothing newer to lose
+	}
+	return fmt.Errorf("train --resume: %s is at epoch %d, later than %s (epoch %d) and resuming would replace it; resume from it, or pass --out DIR to branch off",
+		last, c.Epoch, from, epoch)
+}
+
+// checkData reports why net cannot run on set: another image size, or a
+// label the network has no output for.
+func checkData(net *nn.Net, set *mnist.Set, what string) error {
+	if set.Rows != net.Input.H || set.Cols != net.Input.W {
+		return fmt.Errorf("the model takes %dx%d images, the %s set has %dx%d", net.Input.H, net.Input.W, what, set.Rows, set.Cols)
+	}
+	k := net.Classes()
+	for i, l := range set.Labels[:set.N] {
+		if int(l) >= k {
+			return fmt.Errorf("the model has %d classes, but %s image %d has label %d", k, what, i, l)
+		}
+	}
+	return nil
+}
+
+// writeMetrics replaces path with one JSON line per epoch of history, so
+// that a resumed run's metrics.jsonl matches its checkpoint (a crash between
+// an epoch's metrics line and its checkpoint leaves an extra line). Like a
+// checkpoint, it goes to a temporary file that is synced, then renamed.
+func writeMetrics(path string, history []nn.EpochStats) (err error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for _, h := range history {
+		if err := enc.Encode(h); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".metrics.*.tmp")
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	defer func() {
+		if err != nil { // best effort: the error that matters is err
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err := f.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
+}
+
+// saver keeps a headless run's checkpoints (see checkpoint.Keeper).
+type saver struct {
+	keep *checkpoint.Keeper
+}
+
+// startSaver starts keeping t's checkpoints in out. It writes
+// last.safetensors at once, so that a stop in the first epoch can resume,
+// unless the run resumes from that very file.
+func startSaver(out string, t *nn.Trainer, from string) (*saver, error) {
+	k := checkpoint.NewKeeper(out, t)
+	if from != "" {
+		li, lerr := os.Stat(k.Path(checkpoint.LastFile))
+		fi, ferr := os.Stat(from)
+		if lerr == nil && ferr == nil && os.SameFile(li, fi) {
+			return &saver{k}, nil
+		}
+	}
+	if err := k.Start(t); err != nil {
+		return nil, err
+	}
+	return &saver{k}, nil
+}
+
+// epoch saves after an epoch.
+func (s *saver) epoch(t *nn.Trainer) error {
+	_, err := s.keep.Epoch(t)
+	return err
+}
+
+// stopped saves after a ctrl+c or SIGTERM and says where things are.
+func (s *saver) stopped(t *nn.Trainer, w io.Writer) error {
+	path, err := s.keep.Interrupted(t)
+	if err != nil {
+		return err
+	}
+	last := s.keep.Path(checkpoint.LastFile)
+	if path != last {
+		fmt.Fprintf(w, "weights at the stop: %s (for eval; epoch %d will restart from its beginning)\n", path, t.Epoch+1)
+	}
+	fmt.Fprintf(w, "resume with: convscope train --resume %s\n", last)
+	return nil
+}
+
+// failed adds where the last good checkpoint is to a training error.
+func (s *saver) failed(err error) error {
+	return fmt.Errorf("%w; the last good checkpoint is %s", err, s.keep.Path(checkpoint.LastFile))
+}
+
+// runExplore opens the UI on a saved network without training; out is
+// where its saves go.
+func runExplore(ctx context.Context, net *nn.Net, data nn.Data, history []nn.EpochStats, out string) error {
+	return errors.New("explore needs the UI (coming soon); use convscope eval --load FILE meanwhile")
+}
