@@ -21,10 +21,10 @@ import (
 	"github.com/charmbracelet/x/term"
 )
 
-// Flags a resumed run takes from its checkpoint: changing them would make
-// the run differ from an uninterrupted one. --epochs (to extend the run),
-// --threads, --data, --out and --no-tui may be given.
-var resumeFixed = []string{"batch", "lr", "optimizer", "momentum", "seed", "train-limit"}
+// resumeFree are the train flags a resumed run may set: --epochs extends
+// it, the others do not change its results. Every other flag must keep the
+// checkpoint's value, so that the run continues as if never interrupted.
+var resumeFree = map[string]bool{"epochs": true, "threads": true, "data": true, "classes": true, "out": true, "no-tui": true, "resume": true}
 
 // resumeTrain is "train --resume FILE": it continues the run saved in
 // f.resume, in the checkpoint's folder unless --out is given.
@@ -40,10 +40,23 @@ func resumeTrain(fs *flag.FlagSet, f trainFlags, w io.Writer) error {
 		return err
 	}
 	cfg := ck.Config
-	for _, name := range resumeFixed {
-		if got, want := flagString(name, f.cfg), flagString(name, cfg); set[name] && got != want {
-			return fmt.Errorf("train --resume: --%s cannot change when resuming (the run uses %s); start a new run to change it", name, want)
+	// The flags of a fresh flag set read the checkpoint's settings.
+	var saved trainFlags
+	sfs := flag.NewFlagSet("saved", flag.ContinueOnError)
+	saved.register(sfs)
+	saved.cfg = cfg
+	var bad error
+	fs.Visit(func(fl *flag.Flag) {
+		if sv := sfs.Lookup(fl.Name); bad == nil && !resumeFree[fl.Name] && sv != nil && fl.Value.String() != sv.Value.String() {
+			uses := sv.Value.String()
+			if uses == "" {
+				uses = "none"
+			}
+			bad = fmt.Errorf("train --resume: --%s cannot change when resuming (the run uses %s); start a new run to change it", fl.Name, uses)
 		}
+	})
+	if bad != nil {
+		return bad
 	}
 	if set["epochs"] {
 		cfg.Epochs = f.cfg.Epochs
@@ -68,12 +81,16 @@ func resumeTrain(fs *flag.FlagSet, f trainFlags, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := setClassNames(data, f.classes); err != nil {
+		return err
+	}
 	if err := checkData(ck.Net, data.Train, "training"); err != nil {
 		return err
 	}
 	if err := checkData(ck.Net, data.Test, "test"); err != nil {
 		return err
 	}
+	savedEpochs := ck.Config.Epochs
 	ck.Config = cfg
 	t, err := ck.Trainer()
 	if err != nil {
@@ -91,27 +108,14 @@ func resumeTrain(fs *flag.FlagSet, f trainFlags, w io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(w, "resuming %s after epoch %d of %d\n", f.resume, ck.Epoch, cfg.Epochs)
-	return runHeadless(ctx, t, data, out, w, term.IsTerminal(os.Stdout.Fd()), f.resume)
-}
-
-// flagString is the value of a --name flag that resumeFixed lists, as the
-// flag package would print it.
-func flagString(name string, c nn.Config) string {
-	switch name {
-	case "batch":
-		return fmt.Sprint(c.Batch)
-	case "lr":
-		return fmt.Sprint(c.LR)
-	case "optimizer":
-		return c.Optimizer
-	case "momentum":
-		return fmt.Sprint(c.Momentum)
-	case "seed":
-		return fmt.Sprint(c.Seed)
-	case "train-limit":
-		return fmt.Sprint(c.TrainLimit)
+	if cfg.Schedule == "cosine" && cfg.Epochs != savedEpochs {
+		fmt.Fprintf(w, "note: the cosine schedule now spans %d epochs instead of %d, so the rate of the remaining epochs changes\n", cfg.Epochs, savedEpochs)
 	}
-	return ""
+	tty := term.IsTerminal(os.Stdout.Fd())
+	if tty && !f.noTUI {
+		return runTrainerTUI(ctx, t, data, out, f.resume)
+	}
+	return runHeadless(ctx, t, data, out, w, tty, f.resume)
 }
 
 // checkNotBehind refuses to resume into out from a checkpoint older than

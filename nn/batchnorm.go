@@ -8,8 +8,13 @@ import (
 
 // BatchNorm2D normalises each channel over the batch and the spatial positions.
 // Training uses the batch statistics and updates running estimates with
-// running = Momentum·running + (1-Momentum)·batch (Keras convention, unbiased
-// variance); evaluation uses the running estimates.
+// running = m·running + (1-m)·batch (Keras convention, unbiased variance);
+// evaluation uses the running estimates. The momentum m warms up as
+// min(Momentum, (1+t)/(10+t)) over the first updates t (as TensorFlow's
+// ExponentialMovingAverage with num_updates does), so that the running
+// estimates forget their initial values after tens of batches, not
+// hundreds: with Momentum 0.99 this reaches 0.99 after 890 batches, about one
+// MNIST epoch, and short runs evaluate sensibly.
 // Params: weight (gamma) [C], bias (beta) [C]; running_mean and running_var [C] are state.
 type BatchNorm2D struct {
 	shape       Shape
@@ -18,6 +23,7 @@ type BatchNorm2D struct {
 	Gamma, Beta *Param
 	RunningMean []float32
 	RunningVar  []float32
+	Updates     int64 // training batches seen (PyTorch's num_batches_tracked)
 	eng         *gemm.Engine
 	n           int
 	train       bool
@@ -121,7 +127,9 @@ func (b *BatchNorm2D) Forward(x []float32, n int, train bool) []float32 {
 				}
 			}
 		})
-		mom := float32(b.Momentum)
+		t := float64(b.Updates)
+		mom := float32(min(b.Momentum, (1+t)/(10+t)))
+		b.Updates++
 		for j := 0; j < c; j++ {
 			mean := sum[j] / float64(m)
 			v := sq[j]/float64(m) - mean*mean

@@ -66,19 +66,25 @@ func setEntry(t testing.TB, b []byte, name, field string, v any) []byte {
 // setValue returns file b with element i of F32 tensor name set to v.
 func setValue(t testing.TB, b []byte, name string, i int, v float32) []byte {
 	t.Helper()
+	return setRaw(t, b, name, 4*i, binary.LittleEndian.AppendUint32(nil, math.Float32bits(v)))
+}
+
+// setRaw returns file b with the bytes of tensor name from off on set to raw.
+func setRaw(t testing.TB, b []byte, name string, off int, raw []byte) []byte {
+	t.Helper()
 	f, err := safetensors.Decode(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := int(binary.LittleEndian.Uint64(b))
-	off := 8 + n
+	pos := 8 + n
 	for _, x := range f.Tensors { // in data order
 		if x.Name == name {
 			out := bytes.Clone(b)
-			binary.LittleEndian.PutUint32(out[off+4*i:], math.Float32bits(v))
+			copy(out[pos+off:pos+len(x.Data)], raw)
 			return out
 		}
-		off += len(x.Data)
+		pos += len(x.Data)
 	}
 	t.Fatalf("no tensor %q", name)
 	return nil
@@ -101,7 +107,7 @@ func TestLoadBad(t *testing.T) {
 	tr, _ := trained(t, "adam", 1)
 	tensors, meta := encodeTensors(t, tr)
 	run := fileBytes(t, tensors, meta)
-	tensors, meta, _, err := encodeNet(tr.Net, 0)
+	tensors, meta, _, err := encodeNet(tr.Net)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +185,8 @@ func TestLoadBad(t *testing.T) {
 		{"negative variance", setValue(t, good, "1.running_var", 0, -1), "want a variance >= 0"},
 		{"Inf moment", setValue(t, run, "optim.0.weight.m", 5, inf), `"optim.0.weight.m" holds +Inf at index 5`},
 		{"bad num_batches_tracked", setEntry(t, good, "1.num_batches_tracked", "dtype", "F64"), "want an I64 scalar"},
+		{"missing num_batches_tracked", fileBytes(t, without("4.num_batches_tracked"), meta), `"4.num_batches_tracked" is missing`},
+		{"negative num_batches_tracked", setRaw(t, good, "8.num_batches_tracked", 0, bytes.Repeat([]byte{0xff}, 8)), `"8.num_batches_tracked" is -1, want >= 0`},
 		{"different architecture", meta2("architecture", archOf(func(a *arch) {
 			a.Layers[0].Out[2] = 16
 			a.Layers[0].Tensors["weight"] = []int{16, 1, 3, 3}

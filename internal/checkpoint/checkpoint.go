@@ -4,8 +4,8 @@
 // Tensors follow PyTorch's names and layouts for the torch.nn.Sequential
 // that PyTorch returns: "<i>.weight" and "<i>.bias" for layer i's
 // parameters (conv weight [out, in, kh, kw], dense weight [out, in]),
-// "<i>.running_mean", "<i>.running_var" and "<i>.num_batches_tracked" (I64)
-// for batch norms. A training checkpoint adds the optimizer's per-parameter
+// "<i>.running_mean", "<i>.running_var" and "<i>.num_batches_tracked" (I64,
+// the batch norm's Updates) for batch norms. A training checkpoint adds the optimizer's per-parameter
 // state, in the layout of its parameter: "optim.<i>.<param>.m" and ".v" for
 // Adam, ".velocity" for SGD.
 //
@@ -26,8 +26,10 @@ package checkpoint
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,7 +129,7 @@ func saveNet(path string, net *nn.Net, extra map[string]string) error {
 			return err
 		}
 	}
-	tensors, meta, _, err := encodeNet(net, 0)
+	tensors, meta, _, err := encodeNet(net)
 	if err != nil {
 		return err
 	}
@@ -141,10 +143,10 @@ func saveNet(path string, net *nn.Net, extra map[string]string) error {
 	return nil
 }
 
-// encodeNet returns net's tensors in PyTorch's layout, with batches as each
-// batch norm's num_batches_tracked, the metadata every file has, and the
-// slots.
-func encodeNet(net *nn.Net, batches int) ([]safetensors.Tensor, map[string]string, []slot, error) {
+// encodeNet returns net's tensors in PyTorch's layout (with each batch
+// norm's Updates as its num_batches_tracked), the metadata every file has,
+// and the slots.
+func encodeNet(net *nn.Net) ([]safetensors.Tensor, map[string]string, []slot, error) {
 	a, err := netArch(net)
 	if err != nil {
 		return nil, nil, nil, err
@@ -166,10 +168,13 @@ func encodeNet(net *nn.Net, batches int) ([]safetensors.Tensor, map[string]strin
 			return nil, nil, nil, fmt.Errorf("refusing to save: %w", err)
 		}
 		tensors = append(tensors, safetensors.F32(s.name, s.shape, s.toTorch(s.data)))
-		if name, ok := strings.CutSuffix(s.name, ".running_var"); ok {
-			b := make([]byte, 8)
-			binary.LittleEndian.PutUint64(b, uint64(batches))
-			tensors = append(tensors, safetensors.Tensor{Name: name + ".num_batches_tracked", DType: "I64", Shape: []int{}, Data: b})
+		if s.bn != nil {
+			if s.bn.Updates < 0 {
+				return nil, nil, nil, fmt.Errorf("refusing to save: %s has %d updates", s.name, s.bn.Updates)
+			}
+			b := binary.LittleEndian.AppendUint64(nil, uint64(s.bn.Updates))
+			name := strings.TrimSuffix(s.name, "running_var") + "num_batches_tracked"
+			tensors = append(tensors, safetensors.Tensor{Name: name, DType: "I64", Shape: []int{}, Data: b})
 		}
 	}
 	as, err := encodeJSON(keyArch, a)
@@ -198,7 +203,7 @@ func encodeTrainer(t *nn.Trainer) ([]safetensors.Tensor, map[string]string, erro
 	if len(t.History) != t.Epoch {
 		return nil, nil, fmt.Errorf("trainer has %d epochs of history, want %d", len(t.History), t.Epoch)
 	}
-	tensors, meta, sl, err := encodeNet(t.Net, step)
+	tensors, meta, sl, err := encodeNet(t.Net)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -340,7 +345,7 @@ func decode(f *safetensors.File) (*Checkpoint, error) {
 		}
 	}
 
-	vals, err := readTensors(f, want, moments)
+	vals, updates, err := readTensors(f, want, moments)
 	if err != nil {
 		return nil, err
 	}
@@ -367,6 +372,9 @@ func decode(f *safetensors.File) (*Checkpoint, error) {
 			return nil, fmt.Errorf("tensor %q: the network wants %d values", s.name, len(s.data))
 		}
 		s.fromTorch(s.data, v)
+		if s.bn != nil {
+			s.bn.Updates = updates[strings.TrimSuffix(s.name, "running_var")+"num_batches_tracked"]
+		}
 		if !s.param {
 			continue
 		}
@@ -382,15 +390,16 @@ func decode(f *safetensors.File) (*Checkpoint, error) {
 }
 
 // readTensors checks that f holds exactly the tensors of a (F32, with its
-// shapes), optionally each batch norm's num_batches_tracked (I64 scalar),
-// and for each parameter the optimizer state tensors named by moments, and
-// that every value is finite. It returns the float values by name.
-func readTensors(f *safetensors.File, a arch, moments []string) (map[string][]float32, error) {
+// shapes), each batch norm's num_batches_tracked (I64 scalar), and for each
+// parameter the optimizer state tensors named by moments, and that every
+// value is finite. It returns the float values and the batch counts by name.
+func readTensors(f *safetensors.File, a arch, moments []string) (map[string][]float32, map[string]int64, error) {
 	byName := make(map[string]safetensors.Tensor, len(f.Tensors))
 	for _, t := range f.Tensors {
 		byName[t.Name] = t
 	}
 	vals := make(map[string][]float32, len(f.Tensors))
+	updates := make(map[string]int64)
 	take := func(name string, shape []int, nonNeg bool) error {
 		t, ok := byName[name]
 		if !ok {
@@ -423,28 +432,32 @@ func readTensors(f *safetensors.File, a arch, moments []string) (map[string][]fl
 		for _, k := range names {
 			name := prefix + k
 			if err := take(name, la.Tensors[k], k == "running_var"); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if k != "weight" && k != "bias" {
 				continue
 			}
 			for _, m := range moments {
 				if err := take("optim."+name+"."+m, la.Tensors[k], m == "v"); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 		}
 		if la.Kind == "BatchNorm2D" {
 			name := prefix + "num_batches_tracked"
-			if t, ok := byName[name]; ok {
-				delete(byName, name)
-				if t.DType != "I64" || len(t.Shape) != 0 || len(t.Data) != 8 {
-					return nil, fmt.Errorf("tensor %q is %s%v, want an I64 scalar", name, t.DType, t.Shape)
-				}
-				if n := int64(binary.LittleEndian.Uint64(t.Data)); n < 0 {
-					return nil, fmt.Errorf("tensor %q is %d, want >= 0", name, n)
-				}
+			t, ok := byName[name]
+			if !ok {
+				return nil, nil, fmt.Errorf("tensor %q is missing", name)
 			}
+			delete(byName, name)
+			if t.DType != "I64" || len(t.Shape) != 0 || len(t.Data) != 8 {
+				return nil, nil, fmt.Errorf("tensor %q is %s%v, want an I64 scalar", name, t.DType, t.Shape)
+			}
+			n := int64(binary.LittleEndian.Uint64(t.Data))
+			if n < 0 {
+				return nil, nil, fmt.Errorf("tensor %q is %d, want >= 0", name, n)
+			}
+			updates[name] = n
 		}
 	}
 	if len(byName) > 0 {
@@ -453,17 +466,19 @@ func readTensors(f *safetensors.File, a arch, moments []string) (map[string][]fl
 			extra = append(extra, k)
 		}
 		slices.Sort(extra)
-		return nil, fmt.Errorf("unexpected tensor %q (%d unexpected in all)", truncate(extra[0]), len(extra))
+		return nil, nil, fmt.Errorf("unexpected tensor %q (%d unexpected in all)", truncate(extra[0]), len(extra))
 	}
-	return vals, nil
+	return vals, updates, nil
 }
 
 // Trainer returns a trainer that continues the saved run on c.Net (which it
 // trains in place) with the saved optimizer state, shuffling state, epoch
 // and history, so that Run gives the same epochs an uninterrupted run would.
 // Before calling it, the caller may change c.Config's Epochs (to extend the
-// run; at least c.Epoch), Threads, EvalBatch and ProgressEvery; the other
-// settings must keep their saved values, or Trainer fails.
+// run; at least c.Epoch; note that a cosine schedule spans all epochs, so
+// extending it changes the rate of the remaining epochs), Threads,
+// EvalBatch and ProgressEvery; the other settings must keep their saved
+// values, or Trainer fails.
 func (c *Checkpoint) Trainer() (*nn.Trainer, error) {
 	if c.Kind != KindTrainer {
 		if c.MidEpoch > 0 {
@@ -471,17 +486,9 @@ func (c *Checkpoint) Trainer() (*nn.Trainer, error) {
 		}
 		return nil, fmt.Errorf("checkpoint: this file holds a model only, not a resumable run")
 	}
-	cfg, s := c.Config, c.saved
-	for _, d := range []struct {
-		name      string
-		got, want any
-	}{
-		{"batch", cfg.Batch, s.Batch}, {"lr", cfg.LR, s.LR}, {"optimizer", cfg.Optimizer, s.Optimizer},
-		{"momentum", cfg.Momentum, s.Momentum}, {"seed", cfg.Seed, s.Seed}, {"train-limit", cfg.TrainLimit, s.TrainLimit},
-	} {
-		if d.got != d.want {
-			return nil, fmt.Errorf("checkpoint: a resumed run keeps its %s (%v), got %v", d.name, d.want, d.got)
-		}
+	cfg := c.Config
+	if err := sameRun(cfg, c.saved); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	if cfg.Epochs < c.Epoch {
 		return nil, fmt.Errorf("checkpoint: the run has done %d epochs, cannot set epochs to %d", c.Epoch, cfg.Epochs)
@@ -503,4 +510,48 @@ func (c *Checkpoint) Trainer() (*nn.Trainer, error) {
 	t.Epoch = c.Epoch
 	t.History = slices.Clone(c.History)
 	return t, nil
+}
+
+// mayChange are the nn.Config fields (by JSON name) a resumed run may change
+// without changing its results (Epochs only extends it).
+var mayChange = map[string]bool{"epochs": true, "threads": true, "eval_batch": true}
+
+// sameRun reports the first setting of cfg, by its JSON name, that differs
+// from saved and is not in mayChange.
+func sameRun(cfg, saved nn.Config) error {
+	var got, want map[string]any
+	for _, x := range []struct {
+		c nn.Config
+		m *map[string]any
+	}{{cfg, &got}, {saved, &want}} {
+		b, err := json.Marshal(x.c)
+		if err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		if err := json.Unmarshal(b, x.m); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+	}
+	keys := make([]string, 0, len(got)+len(want))
+	for k := range got {
+		keys = append(keys, k)
+	}
+	for k := range want {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !mayChange[k] && !reflect.DeepEqual(got[k], want[k]) {
+			return fmt.Errorf("a resumed run keeps its %s (%v), got %v", k, show(want[k]), show(got[k]))
+		}
+	}
+	return nil
+}
+
+// show prints a JSON value of a config, with "unset" for a missing one.
+func show(v any) any {
+	if v == nil {
+		return "unset"
+	}
+	return v
 }

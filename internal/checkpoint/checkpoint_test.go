@@ -191,7 +191,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	for _, opt := range []string{"adam", "sgd"} {
 		t.Run(opt, func(t *testing.T) {
 			t.Parallel()
-			d := synthData(24, 4)
+			d := synthData(16, 4)
 			cfg := testConfig(2)
 			cfg.Batch = 8
 			cfg.Optimizer = opt

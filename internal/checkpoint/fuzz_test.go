@@ -35,7 +35,7 @@ func fuzzFiles(t testing.TB) (model, run []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tensors, meta, _, err := encodeNet(net, 0)
+	tensors, meta, _, err := encodeNet(net)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func FuzzLoad(f *testing.F) {
 		if c.Net == nil || (c.Kind != KindTrainer && c.Kind != KindModel) {
 			t.Fatalf("Load accepted a file as kind %q with net %v", c.Kind, c.Net)
 		}
-		tensors, meta, _, err := encodeNet(c.Net, 0)
+		tensors, meta, _, err := encodeNet(c.Net)
 		if err != nil {
 			t.Fatalf("re-encoding an accepted network: %v", err)
 		}

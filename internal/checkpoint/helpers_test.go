@@ -93,6 +93,9 @@ func checkSameNet(t *testing.T, got, want *nn.Net) {
 		if j := sameBits(gs[i].data, ws[i].data); j >= 0 {
 			t.Errorf("tensor %s differs at index %d", ws[i].name, j)
 		}
+		if ws[i].bn != nil && gs[i].bn.Updates != ws[i].bn.Updates {
+			t.Errorf("%s: %d batch-norm updates, want %d", ws[i].name, gs[i].bn.Updates, ws[i].bn.Updates)
+		}
 	}
 }
 

@@ -15,6 +15,8 @@ type slot struct {
 	shape []int     // PyTorch shape
 	perm  []int     // PyTorch element i is data[perm[i]]; nil when the layouts agree
 	param bool      // trainable: one of net.Params(), in that order
+
+	bn *nn.BatchNorm2D // set on a batch norm's last slot (running_var): its Updates follow as num_batches_tracked
 }
 
 // slots lists net's tensors in layer order: for each layer its parameters in
@@ -48,7 +50,7 @@ func slots(net *nn.Net) ([]slot, error) {
 			c := []int{len(b.RunningMean)}
 			out = append(out,
 				slot{name: prefix + "running_mean", data: b.RunningMean, shape: c},
-				slot{name: prefix + "running_var", data: b.RunningVar, shape: c})
+				slot{name: prefix + "running_var", data: b.RunningVar, shape: c, bn: b})
 		}
 	}
 	return out, nil
