@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -240,8 +239,3 @@ func (s *saver) failed(err error) error {
 	return fmt.Errorf("%w; the last good checkpoint is %s", err, s.keep.Path(checkpoint.LastFile))
 }
 
-// runExplore opens the UI on a saved network without training; out is
-// where its saves go.
-func runExplore(ctx context.Context, net *nn.Net, data nn.Data, history []nn.EpochStats, out string) error {
-	return errors.New("explore needs the UI (coming soon); use convscope eval --load FILE meanwhile")
-}

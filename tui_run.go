@@ -57,3 +57,30 @@ func runTrainerTUI(ctx context.Context, t *nn.Trainer, data nn.Data, out, from s
 	}
 	return save.failed(err)
 }
+
+// runExplore opens the UI on a saved network without training: it evaluates
+// the network on the test set once and shows that evaluation in every tab,
+// with the file's metrics history in the Train tab. out is the file's folder.
+func runExplore(ctx context.Context, net *nn.Net, data nn.Data, history []nn.EpochStats, out string) error {
+	cfg := nn.DefaultConfig()
+	cfg.Epochs = max(len(history), 1)
+	var last nn.EpochStats
+	if n := len(history); n > 0 {
+		last, history = history[n-1], history[:n-1]
+	}
+	opts := tui.Options{
+		Net: net, Data: data, Config: cfg, OutDir: out, History: history,
+		Train: func(ctx context.Context, report func(nn.Progress)) error {
+			ev := nn.Evaluate(net, data.Test, 0)
+			st := last
+			st.TestLoss, st.TestAcc, st.Eval = ev.Loss, ev.Acc, ev
+			report(nn.Progress{Kind: nn.EpochDone, Epoch: st.Epoch, Epochs: cfg.Epochs, Stats: &st})
+			return ctx.Err()
+		},
+	}
+	err := tui.Run(ctx, opts)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

@@ -8,50 +8,68 @@ import (
 )
 
 // Engine runs GEMMs and parallel loops on a fixed set of persistent worker
-// goroutines. The calling goroutine is worker 0, so an Engine with T threads
-// starts T-1 goroutines. After a call, workers spin for a short while
-// (spinTime) before they park, so that back-to-back calls do not pay for
-// waking a sleeping thread.
+// goroutines. The calling goroutine takes part in every call, so an Engine
+// with T threads starts T-1 goroutines. Work is handed out in pieces (tasks
+// of C, or chunks of a Parallel range) that whoever is free claims, so a
+// worker that is slow to start, or slowed down by another process, does not
+// hold up the call; which goroutine runs a piece never changes the result.
+//
+// Between calls, workers spin for a short while (spinTime) before they
+// park, so that back-to-back calls do not pay for waking a sleeping thread.
 //
 // An Engine is safe for concurrent use, but calls are not run concurrently:
 // one call owns the workers at a time. A call made while another is running
 // (from another goroutine, or re-entrantly from inside a Parallel callback)
 // runs on its caller's goroutine alone, with scratch memory from a pool.
+// Close stops the workers; an Engine that is dropped without Close leaks
+// them.
 type Engine struct {
 	threads int
 	mu      sync.Mutex // held by the call that owns the workers
 	closed  bool
 
-	// Hand-off: the owner sets body, bumps seq, and wakes parked workers;
-	// each worker runs body(w) once per value of seq and decrements pending.
-	seq     atomic.Uint64
-	pending atomic.Int32
+	// Hand-off. The owner of a call sets body and state (the call's id,
+	// open, no worker in it), publishes the id in seq, and drops a wake
+	// token in each worker's channel. A worker that sees the new id joins
+	// the call if it is still open, runs body and leaves. When its own part
+	// is done the owner closes the call and waits only for the workers that
+	// joined: a worker that is late (or whose thread the OS did not run)
+	// is not waited for, and the owner has claimed its share of the work.
+	seq     atomic.Uint64 // id of the latest call
+	state   atomic.Uint64 // id<<32 | callClosed | workers in the call
+	quit    atomic.Bool
 	workers []workerState
-	body    func(w int) // what the workers run for the current call; nil means exit
+	done    chan struct{} // the last worker to leave a closed call sends one token
+	body    func(w int)   // what the workers run for the current call
 
 	scratch [][]float32 // per-worker packing buffers
 
 	g      gemmJob   // current Sgemm call
 	gemmFn func(int) // e.gemmBody, bound once
-	parFn  func(int) // e.parBody, bound once
-	parN   int       // current Parallel call
-	parNW  int       // chunks of the current Parallel call
-	parF   func(lo, hi int)
 
-	partial   func(int) // body of a call that uses fewer than all workers
-	partialNW int
-	partialFn func(int) // e.partialBody, bound once
+	par   parJob    // current Parallel call
+	parFn func(int) // e.parBody, bound once
 }
 
+// callClosed is the bit of Engine.state that says no worker may join.
+const callClosed = 1 << 31
+
 type workerState struct {
-	parked atomic.Bool
-	wake   chan struct{} // buffered; one token wakes a parked worker
-	_      [48]byte      // keep workers on separate cache lines
+	wake chan struct{} // buffered; a token means "look at seq"
+	_    [56]byte      // keep workers on separate cache lines
+}
+
+// parJob is one Parallel call: chunk c of nc is [c*n/nc, (c+1)*n/nc).
+type parJob struct {
+	n, nc int
+	fn    func(lo, hi int)
+	next  atomic.Int64
 }
 
 // spinTime is how long an idle worker polls for the next call before it
-// parks.
-const spinTime = 200 * time.Microsecond
+// parks, and how long the owner of a call polls for its workers to finish
+// before it blocks.
+const spinTime = 100 * time.Microsecond
 
 // NewEngine returns an Engine with the given number of threads; threads <= 0
 // means runtime.GOMAXPROCS(0).
@@ -62,11 +80,11 @@ func NewEngine(threads int) *Engine {
 	e := &Engine{threads: threads}
 	e.gemmFn = e.gemmBody
 	e.parFn = e.parBody
-	e.partialFn = e.partialBody
 	e.scratch = make([][]float32, threads)
 	for w := range e.scratch {
 		e.scratch[w] = newScratch()
 	}
+	e.done = make(chan struct{}, 1)
 	e.workers = make([]workerState, threads)
 	for w := 1; w < threads; w++ {
 		e.workers[w].wake = make(chan struct{}, 1)
@@ -79,29 +97,60 @@ func (e *Engine) worker(w int) {
 	ws := &e.workers[w]
 	var last uint64
 	for {
-		// Spin, then park until seq moves past last.
-		if e.seq.Load() == last {
-			deadline := time.Now().Add(spinTime)
-			for i := 0; e.seq.Load() == last; i++ {
-				if i%64 == 63 && time.Now().After(deadline) {
-					ws.parked.Store(true)
-					if e.seq.Load() != last && ws.parked.CompareAndSwap(true, false) {
-						break // a call came in as we were parking
-					}
-					<-ws.wake
-					break
-				}
-				runtime.Gosched()
+		// Spin while no call is posted, for at most spinTime, then park.
+		// The spin is a bare loop: runtime.Gosched would take the
+		// scheduler's lock at every turn.
+		deadline := time.Now().Add(spinTime)
+		for i := 1; e.seq.Load() == last; i++ {
+			if i%1024 == 0 && time.Now().After(deadline) {
+				break
 			}
 		}
-		last++
-		body := e.body
-		if body == nil {
-			e.pending.Add(-1)
+		for e.seq.Load() == last {
+			<-ws.wake // a token is always there after a new call is posted
+		}
+		if e.quit.Load() {
 			return
 		}
-		body(w)
-		e.pending.Add(-1)
+		last = e.seq.Load()
+		if e.join(last) {
+			e.body(w)
+			e.leave()
+		}
+	}
+}
+
+// join enters call id if it is still open.
+func (e *Engine) join(id uint64) bool {
+	for {
+		s := e.state.Load()
+		if s>>32 != id&(1<<32-1) || s&callClosed != 0 {
+			return false
+		}
+		if e.state.CompareAndSwap(s, s+1) {
+			return true
+		}
+	}
+}
+
+// leave exits the current call, telling its owner if it was the last out
+// of a closed call.
+func (e *Engine) leave() {
+	if s := e.state.Add(^uint64(0)); s&callClosed != 0 && s&(callClosed-1) == 0 {
+		e.done <- struct{}{}
+	}
+}
+
+// post publishes a new call and wakes the workers.
+func (e *Engine) post() {
+	id := e.seq.Load() + 1
+	e.state.Store(id << 32)
+	e.seq.Store(id)
+	for w := 1; w < e.threads; w++ {
+		select {
+		case e.workers[w].wake <- struct{}{}:
+		default: // a token is there already
+		}
 	}
 }
 
@@ -114,52 +163,43 @@ func (e *Engine) Close() {
 		return
 	}
 	e.closed = true
-	e.handOff(e.threads, nil)
+	e.quit.Store(true)
+	e.post()
 }
 
 // Threads returns the number of threads (the caller plus the workers).
 func (e *Engine) Threads() int { return e.threads }
 
-// run runs body(w) for w in [0, nw) on nw workers, body(0) on the caller,
-// and waits. The caller must hold e.mu and nw <= e.threads.
+// run runs body(0) on the caller and body(w) on each worker w that joins in
+// time, and waits for those. The caller must hold e.mu. body must hand out
+// its work piece by piece to whoever is free, as it does not know how many
+// workers will come.
 func (e *Engine) run(nw int, body func(w int)) {
 	if nw <= 1 || e.closed {
-		for w := 0; w < max(nw, 1); w++ {
-			body(w)
-		}
+		body(0)
 		return
 	}
-	e.handOff(nw, body)
+	e.body = body
+	e.post()
 	body(0)
-	for e.pending.Load() != 0 {
-		runtime.Gosched()
+	// Close the call; if workers are still in it, wait for the last one.
+	if s := e.state.Add(callClosed); s&(callClosed-1) != 0 {
+		deadline := time.Now().Add(spinTime)
+		for i := 1; len(e.done) == 0; i++ {
+			if i%1024 == 0 && time.Now().After(deadline) {
+				break
+			}
+		}
+		<-e.done
 	}
 	e.body = nil
 }
 
-// handOff starts body on workers 1..threads-1. Workers w >= nw run a no-op
-// so that every worker sees every value of seq.
-func (e *Engine) handOff(nw int, body func(w int)) {
-	if body != nil && nw < e.threads {
-		e.partial, e.partialNW = body, nw
-		body = e.partialFn
-	}
-	e.body = body
-	e.pending.Store(int32(e.threads - 1))
-	e.seq.Add(1)
-	for w := 1; w < e.threads; w++ {
-		ws := &e.workers[w]
-		if ws.parked.Load() && ws.parked.CompareAndSwap(true, false) {
-			ws.wake <- struct{}{}
-		}
-	}
-}
-
-// Parallel runs fn over [0, n) cut into at most Threads() contiguous chunks,
-// chunk w being [w*n/c, (w+1)*n/c) for c chunks, one chunk per worker, and
-// waits for all of them. The chunking depends only on n and Threads(). fn
-// must not call methods of the same Engine (such a call would run
-// single-threaded).
+// Parallel runs fn over [0, n) cut into min(n, Threads()) contiguous chunks,
+// chunk c of nc being [c*n/nc, (c+1)*n/nc), and waits for all of them. The
+// chunks depend only on n and Threads(); free workers (the caller among
+// them) claim them in turn. fn must not call methods of the same Engine
+// (such a call would run single-threaded).
 //
 // Parallel itself does not allocate, but fn is stored where the workers can
 // see it, so a closure passed as fn escapes to the heap: a caller that wants
@@ -168,31 +208,32 @@ func (e *Engine) Parallel(n int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
-	nw := min(n, e.threads)
-	if nw <= 1 || !e.mu.TryLock() {
-		for w := 0; w < nw; w++ {
-			if lo, hi := w*n/nw, (w+1)*n/nw; lo < hi {
+	nc := min(n, e.threads)
+	if nc <= 1 || !e.mu.TryLock() {
+		for c := range nc {
+			if lo, hi := c*n/nc, (c+1)*n/nc; lo < hi {
 				fn(lo, hi)
 			}
 		}
 		return
 	}
 	defer e.mu.Unlock()
-	e.parN, e.parNW, e.parF = n, nw, fn
-	e.run(nw, e.parFn)
-	e.parF = nil
+	p := &e.par
+	p.n, p.nc, p.fn = n, nc, fn
+	p.next.Store(0)
+	e.run(nc, e.parFn)
+	p.fn = nil
 }
 
-func (e *Engine) parBody(w int) {
-	lo := w * e.parN / e.parNW
-	hi := (w + 1) * e.parN / e.parNW
-	if lo < hi {
-		e.parF(lo, hi)
-	}
-}
-
-func (e *Engine) partialBody(w int) {
-	if w < e.partialNW {
-		e.partial(w)
+func (e *Engine) parBody(int) {
+	p := &e.par
+	for {
+		c := int(p.next.Add(1)) - 1
+		if c >= p.nc {
+			return
+		}
+		if lo, hi := c*p.n/p.nc, (c+1)*p.n/p.nc; lo < hi {
+			p.fn(lo, hi)
+		}
 	}
 }

@@ -149,11 +149,12 @@ func withKernels(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
-// lowSerial makes Sgemm use all threads even for tiny problems.
+// lowSerial makes Sgemm use all threads even for tiny problems, and stream
+// C with non-temporal stores whenever it can.
 func lowSerial(t *testing.T) {
-	old := serialFMA
-	serialFMA = 0
-	t.Cleanup(func() { serialFMA = old })
+	oldSerial, oldStream := serialFMA, streamBytes
+	serialFMA, streamBytes = 0, 0
+	t.Cleanup(func() { serialFMA, streamBytes = oldSerial, oldStream })
 }
 
 var shapes = [][3]int{

@@ -6,12 +6,13 @@ type kernel struct {
 	mr   int // rows of C per micro-tile
 	nr   int // columns per packed B panel (a multiple of 16 for the SIMD kernels)
 
-	// tile updates a rows×cols tile of C (rows <= mr, cols <= nr). With
-	// A(r,p) = a[r*rsa+p*csa] and B(p,j) = b[p*ldb+j], it computes
+	// tile updates a rows×cols block of C (any rows, cols <= nr), mr rows
+	// at a time. With A(r,p) = a[r*rsa+p*csa] and B(p,j) = b[p*ldb+j], it
+	// computes
 	//
 	//	s = A(r,0)·B(0,j) + A(r,1)·B(1,j) + ... + A(r,kc-1)·B(kc-1,j)
-	//	c[r*ldc+j] = s             if !load
-	//	c[r*ldc+j] = s + beta·c[…] if load
+	//	c[r*ldc+j] = s             if mode == modeStore or modeStream
+	//	c[r*ldc+j] = s + beta·c[…] if mode == modeLoad
 	//
 	// accumulating in the order of p, from zero. Every call of one kernel
 	// rounds the same way for every element, whatever rows and cols are; that
@@ -19,15 +20,29 @@ type kernel struct {
 	// nothing outside those elements of a, b and c.
 	//
 	// The SIMD kernels also prefetch one cache line per step of p, starting
-	// at address pf and moving by pfstep bytes. Prefetches never fault, so pf
-	// may point anywhere.
-	tile func(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool, pf uintptr, pfstep int)
+	// pfoff bytes after the first element of A of each mr-row tile and moving
+	// by pfstep bytes. Prefetches never fault, so they may point anywhere.
+	tile func(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, mode, pfoff, pfstep int)
 
-	// transpose16, if not nil, stores the transpose of the 16×16 block at
-	// src (row stride lds elements) at dst (row stride ldd elements). It
+	// transpose, if not nil, stores the transpose of the tsize×tsize block
+	// at src (row stride lds elements) at dst (row stride ldd elements). It
 	// speeds up packing a transposed B.
-	transpose16 func(dst []float32, ldd int, src []float32, lds int)
+	transpose func(dst []float32, ldd int, src []float32, lds int)
+	tsize     int
+
+	// align is the C alignment in bytes that modeStream needs (full tiles
+	// only), and fence orders streamed stores before later ones. A kernel
+	// with align == 0 has no modeStream.
+	align int
+	fence func()
 }
+
+// Modes of kernel.tile.
+const (
+	modeStore  = iota // C = A·B
+	modeLoad          // C = A·B + beta·C
+	modeStream        // C = A·B with non-temporal stores (full, aligned tiles)
+)
 
 // goKernel is the plain-Go micro-kernel. It never fuses a multiply and an
 // add (the explicit float32 conversions forbid it), so it rounds the same way
@@ -45,7 +60,8 @@ var kern = chosen
 // "avx512", "avx2" or "go" (always "go" under -tags purego).
 func Kernel() string { return chosen.name }
 
-func goTile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool, _ uintptr, _ int) {
+func goTile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, mode, _, _ int) {
+	load := mode == modeLoad
 	r := 0
 	for ; r+2 <= rows; r += 2 {
 		a0, a1 := a[r*rsa:], a[(r+1)*rsa:]

@@ -4,25 +4,21 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
-// The generated assembly kernels, by rows and by number of vectors.
-type asmFunc = func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-type asm2Func = func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// The generated assembly kernels (see asmgen), by rows and by vectors.
+type (
+	asmFunc  = func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff, pfstep, ntiles int)
+	asm2Func = func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff, pfstep, ntiles int)
+)
 
-var avx512Funcs = [15][3]asmFunc{
-	1:  {1: avx512R1V1, 2: avx512R1V2},
-	2:  {1: avx512R2V1, 2: avx512R2V2},
-	3:  {1: avx512R3V1, 2: avx512R3V2},
-	4:  {1: avx512R4V1, 2: avx512R4V2},
-	5:  {1: avx512R5V1, 2: avx512R5V2},
-	6:  {1: avx512R6V1, 2: avx512R6V2},
-	7:  {1: avx512R7V1, 2: avx512R7V2},
-	8:  {1: avx512R8V1, 2: avx512R8V2},
-	9:  {1: avx512R9V1, 2: avx512R9V2},
-	10: {1: avx512R10V1, 2: avx512R10V2},
-	11: {1: avx512R11V1, 2: avx512R11V2},
-	12: {1: avx512R12V1, 2: avx512R12V2},
-	13: {1: avx512R13V1, 2: avx512R13V2},
-	14: {1: avx512R14V1, 2: avx512R14V2},
+var avx512Funcs = [9][3]asmFunc{
+	1: {1: avx512R1V1, 2: avx512R1V2},
+	2: {1: avx512R2V1, 2: avx512R2V2},
+	3: {1: avx512R3V1, 2: avx512R3V2},
+	4: {1: avx512R4V1, 2: avx512R4V2},
+	5: {1: avx512R5V1, 2: avx512R5V2},
+	6: {1: avx512R6V1, 2: avx512R6V2},
+	7: {1: avx512R7V1, 2: avx512R7V2},
+	8: {1: avx512R8V1, 2: avx512R8V2},
 }
 
 // avx2Funcs[masked][rows][vectors]
@@ -46,8 +42,10 @@ var avx2Funcs = [2][7][3]asm2Func{
 }
 
 var (
-	avx512Kernel = &kernel{name: "avx512", mr: 8, nr: 32, tile: avx512Tile, transpose16: avx512Transpose16}
-	avx2Kernel   = &kernel{name: "avx2", mr: 6, nr: 16, tile: avx2Tile}
+	avx512Kernel = &kernel{name: "avx512", mr: 8, nr: 32, tile: avx512Tile,
+		transpose: avx512Transpose, tsize: 16, fence: sfence, align: 64}
+	avx2Kernel = &kernel{name: "avx2", mr: 6, nr: 16, tile: avx2Tile,
+		transpose: avx2Transpose, tsize: 8, fence: sfence, align: 32}
 )
 
 var (
@@ -77,27 +75,46 @@ func kernels() []*kernel {
 	return ks
 }
 
-func avx512Tile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool, pf uintptr, pfstep int) {
+func avx512Tile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, mode, pfoff, pfstep int) {
 	nv := (cols + 15) >> 4
 	mask := uint16(1<<(cols-16*(nv-1)) - 1)
-	avx512Funcs[rows][nv](kc, &a[0], rsa*4, csa*4, &b[0], ldb*4, &c[0], ldc*4, beta, load, mask, pf, pfstep)
+	if n := rows / 8; n > 0 {
+		avx512Funcs[8][nv](kc, &a[0], rsa*4, csa*4, &b[0], ldb*4, &c[0], ldc*4, beta, mode, mask, pfoff, pfstep, n)
+	}
+	if r := rows % 8; r > 0 {
+		i := rows - r
+		avx512Funcs[r][nv](kc, &a[i*rsa], rsa*4, csa*4, &b[0], ldb*4, &c[i*ldc], ldc*4, beta, mode, mask, pfoff, pfstep, 1)
+	}
 }
 
 // laneMasks[8-n:16-n] are the AVX2 lane masks of the first n of 8 lanes.
 var laneMasks = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
 
-func avx2Tile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, load bool, pf uintptr, pfstep int) {
+func avx2Tile(rows, cols, kc int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, beta float32, mode, pfoff, pfstep int) {
 	nv := (cols + 7) >> 3
 	last := cols - 8*(nv-1)
 	masked := 0
 	if last < 8 {
 		masked = 1
 	}
-	avx2Funcs[masked][rows][nv](kc, &a[0], rsa*4, csa*4, &b[0], ldb*4, &c[0], ldc*4, beta, load, &laneMasks[8-last], pf, pfstep)
+	mask := &laneMasks[8-last]
+	if n := rows / 6; n > 0 {
+		avx2Funcs[masked][6][nv](kc, &a[0], rsa*4, csa*4, &b[0], ldb*4, &c[0], ldc*4, beta, mode, mask, pfoff, pfstep, n)
+	}
+	if r := rows % 6; r > 0 {
+		i := rows - r
+		avx2Funcs[masked][r][nv](kc, &a[i*rsa], rsa*4, csa*4, &b[0], ldb*4, &c[i*ldc], ldc*4, beta, mode, mask, pfoff, pfstep, 1)
+	}
 }
 
-func avx512Transpose16(dst []float32, ldd int, src []float32, lds int) {
+func avx512Transpose(dst []float32, ldd int, src []float32, lds int) {
 	_ = dst[15*ldd+15]
 	_ = src[15*lds+15]
 	transpose16x16(&dst[0], ldd*4, &src[0], lds*4)
+}
+
+func avx2Transpose(dst []float32, ldd int, src []float32, lds int) {
+	_ = dst[7*ldd+7]
+	_ = src[7*lds+7]
+	transpose8x8(&dst[0], ldd*4, &src[0], lds*4)
 }

@@ -4,267 +4,215 @@
 
 package gemm
 
-// avx512R1V1 updates a 1-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R1V1 updates ntiles tiles of 1 rows and up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R1V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R1V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R1V2 updates a 1-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R1V2 updates ntiles tiles of 1 rows and up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R1V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R1V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R2V1 updates a 2-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R2V1 updates ntiles tiles of 2 rows and up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R2V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R2V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R2V2 updates a 2-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R2V2 updates ntiles tiles of 2 rows and up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R2V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R2V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R3V1 updates a 3-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R3V1 updates ntiles tiles of 3 rows and up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R3V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R3V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R3V2 updates a 3-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R3V2 updates ntiles tiles of 3 rows and up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R3V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R3V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R4V1 updates a 4-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R4V1 updates ntiles tiles of 4 rows and up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R4V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R4V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R4V2 updates a 4-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R4V2 updates ntiles tiles of 4 rows and up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R4V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R4V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R5V1 updates a 5-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R5V1 updates ntiles tiles of 5 rows and up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R5V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R5V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R5V2 updates a 5-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R5V2 updates ntiles tiles of 5 rows and up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R5V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R5V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R6V1 updates a 6-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R6V1 updates ntiles tiles of 6 rows and up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R6V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R6V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R6V2 updates a 6-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R6V2 updates ntiles tiles of 6 rows and up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R6V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R6V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R7V1 updates a 7-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R7V1 updates ntiles tiles of 7 rows and up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R7V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R7V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R7V2 updates a 7-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R7V2 updates ntiles tiles of 7 rows and up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R7V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R7V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R8V1 updates a 8-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R8V1 updates ntiles tiles of 8 rows and up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R8V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R8V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R8V2 updates a 8-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx512R8V2 updates ntiles tiles of 8 rows and up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
 //
 //go:noescape
-func avx512R8V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx512R8V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 
-// avx512R9V1 updates a 9-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx2R1V1 updates ntiles tiles of 1 rows and 8 columns with AVX2 and FMA; mask is not used.
 //
 //go:noescape
-func avx512R9V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx2R1V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx512R9V2 updates a 9-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx2R1V1M updates ntiles tiles of 1 rows and up to 8 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
 //
 //go:noescape
-func avx512R9V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx2R1V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx512R10V1 updates a 10-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx2R1V2 updates ntiles tiles of 1 rows and 16 columns with AVX2 and FMA; mask is not used.
 //
 //go:noescape
-func avx512R10V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx2R1V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx512R10V2 updates a 10-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx2R1V2M updates ntiles tiles of 1 rows and up to 16 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
 //
 //go:noescape
-func avx512R10V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx2R1V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx512R11V1 updates a 11-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx2R2V1 updates ntiles tiles of 2 rows and 8 columns with AVX2 and FMA; mask is not used.
 //
 //go:noescape
-func avx512R11V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx2R2V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx512R11V2 updates a 11-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx2R2V1M updates ntiles tiles of 2 rows and up to 8 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
 //
 //go:noescape
-func avx512R11V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx2R2V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx512R12V1 updates a 12-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx2R2V2 updates ntiles tiles of 2 rows and 16 columns with AVX2 and FMA; mask is not used.
 //
 //go:noescape
-func avx512R12V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx2R2V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx512R12V2 updates a 12-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx2R2V2M updates ntiles tiles of 2 rows and up to 16 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
 //
 //go:noescape
-func avx512R12V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx2R2V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx512R13V1 updates a 13-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx2R3V1 updates ntiles tiles of 3 rows and 8 columns with AVX2 and FMA; mask is not used.
 //
 //go:noescape
-func avx512R13V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx2R3V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx512R13V2 updates a 13-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx2R3V1M updates ntiles tiles of 3 rows and up to 8 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
 //
 //go:noescape
-func avx512R13V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx2R3V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx512R14V1 updates a 14-row tile of up to 16 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx2R3V2 updates ntiles tiles of 3 rows and 16 columns with AVX2 and FMA; mask is not used.
 //
 //go:noescape
-func avx512R14V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx2R3V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx512R14V2 updates a 14-row tile of up to 32 columns with AVX-512; mask selects the valid lanes of the last vector.
+// avx2R3V2M updates ntiles tiles of 3 rows and up to 16 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
 //
 //go:noescape
-func avx512R14V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+func avx2R3V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx2R1V1 updates a 1-row tile of 8 columns with AVX2 and FMA; mask is not used.
+// avx2R4V1 updates ntiles tiles of 4 rows and 8 columns with AVX2 and FMA; mask is not used.
 //
 //go:noescape
-func avx2R1V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+func avx2R4V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx2R1V1M updates a 1-row tile of up to 8 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
+// avx2R4V1M updates ntiles tiles of 4 rows and up to 8 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
 //
 //go:noescape
-func avx2R1V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+func avx2R4V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx2R1V2 updates a 1-row tile of 16 columns with AVX2 and FMA; mask is not used.
+// avx2R4V2 updates ntiles tiles of 4 rows and 16 columns with AVX2 and FMA; mask is not used.
 //
 //go:noescape
-func avx2R1V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+func avx2R4V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx2R1V2M updates a 1-row tile of up to 16 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
+// avx2R4V2M updates ntiles tiles of 4 rows and up to 16 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
 //
 //go:noescape
-func avx2R1V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+func avx2R4V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx2R2V1 updates a 2-row tile of 8 columns with AVX2 and FMA; mask is not used.
+// avx2R5V1 updates ntiles tiles of 5 rows and 8 columns with AVX2 and FMA; mask is not used.
 //
 //go:noescape
-func avx2R2V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+func avx2R5V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx2R2V1M updates a 2-row tile of up to 8 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
+// avx2R5V1M updates ntiles tiles of 5 rows and up to 8 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
 //
 //go:noescape
-func avx2R2V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+func avx2R5V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx2R2V2 updates a 2-row tile of 16 columns with AVX2 and FMA; mask is not used.
+// avx2R5V2 updates ntiles tiles of 5 rows and 16 columns with AVX2 and FMA; mask is not used.
 //
 //go:noescape
-func avx2R2V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+func avx2R5V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx2R2V2M updates a 2-row tile of up to 16 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
+// avx2R5V2M updates ntiles tiles of 5 rows and up to 16 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
 //
 //go:noescape
-func avx2R2V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+func avx2R5V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx2R3V1 updates a 3-row tile of 8 columns with AVX2 and FMA; mask is not used.
+// avx2R6V1 updates ntiles tiles of 6 rows and 8 columns with AVX2 and FMA; mask is not used.
 //
 //go:noescape
-func avx2R3V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+func avx2R6V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx2R3V1M updates a 3-row tile of up to 8 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
+// avx2R6V1M updates ntiles tiles of 6 rows and up to 8 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
 //
 //go:noescape
-func avx2R3V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+func avx2R6V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx2R3V2 updates a 3-row tile of 16 columns with AVX2 and FMA; mask is not used.
+// avx2R6V2 updates ntiles tiles of 6 rows and 16 columns with AVX2 and FMA; mask is not used.
 //
 //go:noescape
-func avx2R3V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+func avx2R6V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
-// avx2R3V2M updates a 3-row tile of up to 16 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
+// avx2R6V2M updates ntiles tiles of 6 rows and up to 16 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
 //
 //go:noescape
-func avx2R3V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
-
-// avx2R4V1 updates a 4-row tile of 8 columns with AVX2 and FMA; mask is not used.
-//
-//go:noescape
-func avx2R4V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
-
-// avx2R4V1M updates a 4-row tile of up to 8 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
-//
-//go:noescape
-func avx2R4V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
-
-// avx2R4V2 updates a 4-row tile of 16 columns with AVX2 and FMA; mask is not used.
-//
-//go:noescape
-func avx2R4V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
-
-// avx2R4V2M updates a 4-row tile of up to 16 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
-//
-//go:noescape
-func avx2R4V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
-
-// avx2R5V1 updates a 5-row tile of 8 columns with AVX2 and FMA; mask is not used.
-//
-//go:noescape
-func avx2R5V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
-
-// avx2R5V1M updates a 5-row tile of up to 8 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
-//
-//go:noescape
-func avx2R5V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
-
-// avx2R5V2 updates a 5-row tile of 16 columns with AVX2 and FMA; mask is not used.
-//
-//go:noescape
-func avx2R5V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
-
-// avx2R5V2M updates a 5-row tile of up to 16 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
-//
-//go:noescape
-func avx2R5V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
-
-// avx2R6V1 updates a 6-row tile of 8 columns with AVX2 and FMA; mask is not used.
-//
-//go:noescape
-func avx2R6V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
-
-// avx2R6V1M updates a 6-row tile of up to 8 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
-//
-//go:noescape
-func avx2R6V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
-
-// avx2R6V2 updates a 6-row tile of 16 columns with AVX2 and FMA; mask is not used.
-//
-//go:noescape
-func avx2R6V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
-
-// avx2R6V2M updates a 6-row tile of up to 16 columns with AVX2 and FMA; mask points to the lane masks of the last vector.
-//
-//go:noescape
-func avx2R6V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+func avx2R6V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 
 // transpose16x16 stores the transpose of the 16×16 block at src (row stride lds bytes) at dst (row stride ldd bytes).
 //
 //go:noescape
 func transpose16x16(dst *float32, ldd int, src *float32, lds int)
+
+// transpose8x8 stores the transpose of the 8×8 block at src (row stride lds bytes) at dst (row stride ldd bytes).
+//
+//go:noescape
+func transpose8x8(dst *float32, ldd int, src *float32, lds int)
+
+// sfence orders earlier non-temporal stores before later stores.
+func sfence()

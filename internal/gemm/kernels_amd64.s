@@ -4,3464 +4,1893 @@
 
 #include "textflag.h"
 
-// func avx512R1V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
+// func avx512R1V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R1V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
+TEXT ·avx512R1V1(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
 	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
 
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R1V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R1V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx512R2V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R2V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z1
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z1, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R2V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R2V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z2
-	VFMADD231PS  Z29, Z31, Z3
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z2
-	VMOVUPS      Z2, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z3, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx512R3V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R3V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z1
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z2
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z2
-	VMOVUPS      Z2, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z1, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R3V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R3V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z2
-	VFMADD231PS  Z29, Z31, Z3
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VFMADD231PS  Z29, Z30, Z5
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z2
-	VMOVUPS      Z2, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z3, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, (AX)
-	VMOVUPS Z5, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx512R4V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R4V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z1
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z2
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z3
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z2
-	VMOVUPS      Z2, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z1, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z3, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R4V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R4V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z2
-	VFMADD231PS  Z29, Z31, Z3
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VFMADD231PS  Z29, Z30, Z5
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z6
-	VFMADD231PS  Z29, Z31, Z7
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z2
-	VMOVUPS      Z2, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z6
-	VMOVUPS      Z6, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z3, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, (AX)
-	VMOVUPS Z5, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, (AX)
-	VMOVUPS Z7, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx512R5V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R5V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z1
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z2
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z3
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z2
-	VMOVUPS      Z2, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z4
-	VMOVUPS      Z4, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z1, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z3, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R5V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R5V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z2
-	VFMADD231PS  Z29, Z31, Z3
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VFMADD231PS  Z29, Z30, Z5
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z6
-	VFMADD231PS  Z29, Z31, Z7
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VFMADD231PS  Z29, Z30, Z9
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z2
-	VMOVUPS      Z2, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z6
-	VMOVUPS      Z6, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z8
-	VMOVUPS      Z8, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z3, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, (AX)
-	VMOVUPS Z5, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, (AX)
-	VMOVUPS Z7, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, (AX)
-	VMOVUPS Z9, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx512R6V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R6V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z1
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z2
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z3
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z5
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z2
-	VMOVUPS      Z2, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z4
-	VMOVUPS      Z4, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z1, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z3, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z5, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R6V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R6V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z2
-	VFMADD231PS  Z29, Z31, Z3
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VFMADD231PS  Z29, Z30, Z5
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z6
-	VFMADD231PS  Z29, Z31, Z7
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VFMADD231PS  Z29, Z30, Z9
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z10
-	VFMADD231PS  Z29, Z31, Z11
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z2
-	VMOVUPS      Z2, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z6
-	VMOVUPS      Z6, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z8
-	VMOVUPS      Z8, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z10
-	VMOVUPS      Z10, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z11
-	VMOVUPS      Z11, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z3, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, (AX)
-	VMOVUPS Z5, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, (AX)
-	VMOVUPS Z7, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, (AX)
-	VMOVUPS Z9, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, (AX)
-	VMOVUPS Z11, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx512R7V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R7V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z1
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z2
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z3
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z5
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z6
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z2
-	VMOVUPS      Z2, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z4
-	VMOVUPS      Z4, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z6
-	VMOVUPS      Z6, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z1, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z3, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z5, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R7V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R7V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z2
-	VFMADD231PS  Z29, Z31, Z3
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VFMADD231PS  Z29, Z30, Z5
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z6
-	VFMADD231PS  Z29, Z31, Z7
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VFMADD231PS  Z29, Z30, Z9
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z10
-	VFMADD231PS  Z29, Z31, Z11
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z12
-	VFMADD231PS  Z29, Z30, Z13
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z2
-	VMOVUPS      Z2, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z6
-	VMOVUPS      Z6, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z8
-	VMOVUPS      Z8, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z10
-	VMOVUPS      Z10, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z11
-	VMOVUPS      Z11, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z12
-	VMOVUPS      Z12, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z13
-	VMOVUPS      Z13, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z3, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, (AX)
-	VMOVUPS Z5, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, (AX)
-	VMOVUPS Z7, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, (AX)
-	VMOVUPS Z9, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, (AX)
-	VMOVUPS Z11, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, (AX)
-	VMOVUPS Z13, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx512R8V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R8V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z1
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z2
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z3
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z5
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z6
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z7
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z2
-	VMOVUPS      Z2, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z4
-	VMOVUPS      Z4, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z6
-	VMOVUPS      Z6, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z1, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z3, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z5, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z7, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R8V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R8V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z2
-	VFMADD231PS  Z29, Z31, Z3
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VFMADD231PS  Z29, Z30, Z5
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z6
-	VFMADD231PS  Z29, Z31, Z7
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VFMADD231PS  Z29, Z30, Z9
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z10
-	VFMADD231PS  Z29, Z31, Z11
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z12
-	VFMADD231PS  Z29, Z30, Z13
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z14
-	VFMADD231PS  Z29, Z31, Z15
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z2
-	VMOVUPS      Z2, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z6
-	VMOVUPS      Z6, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z8
-	VMOVUPS      Z8, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z10
-	VMOVUPS      Z10, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z11
-	VMOVUPS      Z11, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z12
-	VMOVUPS      Z12, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z13
-	VMOVUPS      Z13, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z14
-	VMOVUPS      Z14, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z15
-	VMOVUPS      Z15, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z3, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, (AX)
-	VMOVUPS Z5, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, (AX)
-	VMOVUPS Z7, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, (AX)
-	VMOVUPS Z9, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, (AX)
-	VMOVUPS Z11, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, (AX)
-	VMOVUPS Z13, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z14, (AX)
-	VMOVUPS Z15, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx512R9V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R9V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	LEAQ    (R9)(BX*4), R10
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z1
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z2
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z3
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z5
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z6
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z7
-	VBROADCASTSS (R10), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         CX, R10
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z2
-	VMOVUPS      Z2, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z4
-	VMOVUPS      Z4, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z6
-	VMOVUPS      Z6, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z8
-	VMOVUPS      Z8, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z1, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z3, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z5, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z7, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R9V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R9V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	LEAQ    (R9)(BX*4), R10
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
-	VPXORD  Z16, Z16, Z16
-	VPXORD  Z17, Z17, Z17
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z2
-	VFMADD231PS  Z29, Z31, Z3
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VFMADD231PS  Z29, Z30, Z5
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z6
-	VFMADD231PS  Z29, Z31, Z7
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VFMADD231PS  Z29, Z30, Z9
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z10
-	VFMADD231PS  Z29, Z31, Z11
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z12
-	VFMADD231PS  Z29, Z30, Z13
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z14
-	VFMADD231PS  Z29, Z31, Z15
-	VBROADCASTSS (R10), Z30
-	VFMADD231PS  Z28, Z30, Z16
-	VFMADD231PS  Z29, Z30, Z17
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         CX, R10
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z2
-	VMOVUPS      Z2, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z6
-	VMOVUPS      Z6, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z8
-	VMOVUPS      Z8, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z10
-	VMOVUPS      Z10, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z11
-	VMOVUPS      Z11, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z12
-	VMOVUPS      Z12, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z13
-	VMOVUPS      Z13, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z14
-	VMOVUPS      Z14, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z15
-	VMOVUPS      Z15, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z16
-	VMOVUPS      Z16, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z17
-	VMOVUPS      Z17, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z3, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, (AX)
-	VMOVUPS Z5, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, (AX)
-	VMOVUPS Z7, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, (AX)
-	VMOVUPS Z9, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, (AX)
-	VMOVUPS Z11, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, (AX)
-	VMOVUPS Z13, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z14, (AX)
-	VMOVUPS Z15, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z16, (AX)
-	VMOVUPS Z17, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx512R10V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R10V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	LEAQ    (R9)(BX*4), R10
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z1
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z2
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z3
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z5
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z6
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z7
-	VBROADCASTSS (R10), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VBROADCASTSS (R10)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z9
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         CX, R10
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z2
-	VMOVUPS      Z2, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z4
-	VMOVUPS      Z4, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z6
-	VMOVUPS      Z6, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z8
-	VMOVUPS      Z8, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z1, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z3, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z5, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z7, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z9, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R10V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R10V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	LEAQ    (R9)(BX*4), R10
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
-	VPXORD  Z16, Z16, Z16
-	VPXORD  Z17, Z17, Z17
-	VPXORD  Z18, Z18, Z18
-	VPXORD  Z19, Z19, Z19
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z2
-	VFMADD231PS  Z29, Z31, Z3
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VFMADD231PS  Z29, Z30, Z5
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z6
-	VFMADD231PS  Z29, Z31, Z7
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VFMADD231PS  Z29, Z30, Z9
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z10
-	VFMADD231PS  Z29, Z31, Z11
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z12
-	VFMADD231PS  Z29, Z30, Z13
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z14
-	VFMADD231PS  Z29, Z31, Z15
-	VBROADCASTSS (R10), Z30
-	VFMADD231PS  Z28, Z30, Z16
-	VFMADD231PS  Z29, Z30, Z17
-	VBROADCASTSS (R10)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z18
-	VFMADD231PS  Z29, Z31, Z19
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         CX, R10
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z2
-	VMOVUPS      Z2, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z6
-	VMOVUPS      Z6, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z8
-	VMOVUPS      Z8, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z10
-	VMOVUPS      Z10, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z11
-	VMOVUPS      Z11, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z12
-	VMOVUPS      Z12, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z13
-	VMOVUPS      Z13, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z14
-	VMOVUPS      Z14, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z15
-	VMOVUPS      Z15, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z16
-	VMOVUPS      Z16, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z17
-	VMOVUPS      Z17, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z18
-	VMOVUPS      Z18, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z19
-	VMOVUPS      Z19, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z3, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, (AX)
-	VMOVUPS Z5, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, (AX)
-	VMOVUPS Z7, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, (AX)
-	VMOVUPS Z9, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, (AX)
-	VMOVUPS Z11, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, (AX)
-	VMOVUPS Z13, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z14, (AX)
-	VMOVUPS Z15, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z16, (AX)
-	VMOVUPS Z17, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z18, (AX)
-	VMOVUPS Z19, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx512R11V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R11V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	LEAQ    (R9)(BX*4), R10
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z1
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z2
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z3
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z5
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z6
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z7
-	VBROADCASTSS (R10), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VBROADCASTSS (R10)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z9
-	VBROADCASTSS (R10)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z10
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         CX, R10
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z2
-	VMOVUPS      Z2, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z4
-	VMOVUPS      Z4, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z6
-	VMOVUPS      Z6, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z8
-	VMOVUPS      Z8, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z10
-	VMOVUPS      Z10, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z1, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z3, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z5, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z7, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z9, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R11V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R11V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	LEAQ    (R9)(BX*4), R10
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
-	VPXORD  Z16, Z16, Z16
-	VPXORD  Z17, Z17, Z17
-	VPXORD  Z18, Z18, Z18
-	VPXORD  Z19, Z19, Z19
-	VPXORD  Z20, Z20, Z20
-	VPXORD  Z21, Z21, Z21
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z2
-	VFMADD231PS  Z29, Z31, Z3
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VFMADD231PS  Z29, Z30, Z5
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z6
-	VFMADD231PS  Z29, Z31, Z7
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VFMADD231PS  Z29, Z30, Z9
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z10
-	VFMADD231PS  Z29, Z31, Z11
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z12
-	VFMADD231PS  Z29, Z30, Z13
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z14
-	VFMADD231PS  Z29, Z31, Z15
-	VBROADCASTSS (R10), Z30
-	VFMADD231PS  Z28, Z30, Z16
-	VFMADD231PS  Z29, Z30, Z17
-	VBROADCASTSS (R10)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z18
-	VFMADD231PS  Z29, Z31, Z19
-	VBROADCASTSS (R10)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z20
-	VFMADD231PS  Z29, Z30, Z21
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         CX, R10
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z2
-	VMOVUPS      Z2, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z6
-	VMOVUPS      Z6, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z8
-	VMOVUPS      Z8, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z10
-	VMOVUPS      Z10, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z11
-	VMOVUPS      Z11, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z12
-	VMOVUPS      Z12, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z13
-	VMOVUPS      Z13, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z14
-	VMOVUPS      Z14, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z15
-	VMOVUPS      Z15, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z16
-	VMOVUPS      Z16, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z17
-	VMOVUPS      Z17, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z18
-	VMOVUPS      Z18, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z19
-	VMOVUPS      Z19, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z20
-	VMOVUPS      Z20, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z21
-	VMOVUPS      Z21, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z3, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, (AX)
-	VMOVUPS Z5, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, (AX)
-	VMOVUPS Z7, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, (AX)
-	VMOVUPS Z9, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, (AX)
-	VMOVUPS Z11, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, (AX)
-	VMOVUPS Z13, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z14, (AX)
-	VMOVUPS Z15, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z16, (AX)
-	VMOVUPS Z17, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z18, (AX)
-	VMOVUPS Z19, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z20, (AX)
-	VMOVUPS Z21, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx512R12V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R12V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	LEAQ    (R9)(BX*4), R10
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z1
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z2
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z3
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z5
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z6
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z7
-	VBROADCASTSS (R10), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VBROADCASTSS (R10)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z9
-	VBROADCASTSS (R10)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z10
-	VBROADCASTSS (R10)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z11
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         CX, R10
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z2
-	VMOVUPS      Z2, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z4
-	VMOVUPS      Z4, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z6
-	VMOVUPS      Z6, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z8
-	VMOVUPS      Z8, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z10
-	VMOVUPS      Z10, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z11
-	VMOVUPS      Z11, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z1, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z3, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z5, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z7, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z9, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z11, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R12V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R12V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	LEAQ    (R9)(BX*4), R10
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
-	VPXORD  Z16, Z16, Z16
-	VPXORD  Z17, Z17, Z17
-	VPXORD  Z18, Z18, Z18
-	VPXORD  Z19, Z19, Z19
-	VPXORD  Z20, Z20, Z20
-	VPXORD  Z21, Z21, Z21
-	VPXORD  Z22, Z22, Z22
-	VPXORD  Z23, Z23, Z23
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z2
-	VFMADD231PS  Z29, Z31, Z3
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VFMADD231PS  Z29, Z30, Z5
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z6
-	VFMADD231PS  Z29, Z31, Z7
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VFMADD231PS  Z29, Z30, Z9
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z10
-	VFMADD231PS  Z29, Z31, Z11
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z12
-	VFMADD231PS  Z29, Z30, Z13
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z14
-	VFMADD231PS  Z29, Z31, Z15
-	VBROADCASTSS (R10), Z30
-	VFMADD231PS  Z28, Z30, Z16
-	VFMADD231PS  Z29, Z30, Z17
-	VBROADCASTSS (R10)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z18
-	VFMADD231PS  Z29, Z31, Z19
-	VBROADCASTSS (R10)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z20
-	VFMADD231PS  Z29, Z30, Z21
-	VBROADCASTSS (R10)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z22
-	VFMADD231PS  Z29, Z31, Z23
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         CX, R10
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z2
-	VMOVUPS      Z2, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z6
-	VMOVUPS      Z6, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z8
-	VMOVUPS      Z8, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z10
-	VMOVUPS      Z10, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z11
-	VMOVUPS      Z11, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z12
-	VMOVUPS      Z12, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z13
-	VMOVUPS      Z13, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z14
-	VMOVUPS      Z14, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z15
-	VMOVUPS      Z15, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z16
-	VMOVUPS      Z16, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z17
-	VMOVUPS      Z17, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z18
-	VMOVUPS      Z18, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z19
-	VMOVUPS      Z19, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z20
-	VMOVUPS      Z20, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z21
-	VMOVUPS      Z21, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z22
-	VMOVUPS      Z22, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z23
-	VMOVUPS      Z23, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z3, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, (AX)
-	VMOVUPS Z5, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, (AX)
-	VMOVUPS Z7, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, (AX)
-	VMOVUPS Z9, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, (AX)
-	VMOVUPS Z11, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, (AX)
-	VMOVUPS Z13, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z14, (AX)
-	VMOVUPS Z15, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z16, (AX)
-	VMOVUPS Z17, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z18, (AX)
-	VMOVUPS Z19, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z20, (AX)
-	VMOVUPS Z21, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z22, (AX)
-	VMOVUPS Z23, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx512R13V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R13V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	LEAQ    (R9)(BX*4), R10
-	LEAQ    (R10)(BX*4), R11
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z1
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z2
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z3
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z5
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z6
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z7
-	VBROADCASTSS (R10), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VBROADCASTSS (R10)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z9
-	VBROADCASTSS (R10)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z10
-	VBROADCASTSS (R10)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z11
-	VBROADCASTSS (R11), Z30
-	VFMADD231PS  Z28, Z30, Z12
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         CX, R10
-	ADDQ         CX, R11
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z2
-	VMOVUPS      Z2, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z4
-	VMOVUPS      Z4, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z6
-	VMOVUPS      Z6, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z8
-	VMOVUPS      Z8, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z10
-	VMOVUPS      Z10, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z11
-	VMOVUPS      Z11, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z12
-	VMOVUPS      Z12, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z1, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z3, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z5, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z7, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z9, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z11, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R13V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R13V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	LEAQ    (R9)(BX*4), R10
-	LEAQ    (R10)(BX*4), R11
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
-	VPXORD  Z16, Z16, Z16
-	VPXORD  Z17, Z17, Z17
-	VPXORD  Z18, Z18, Z18
-	VPXORD  Z19, Z19, Z19
-	VPXORD  Z20, Z20, Z20
-	VPXORD  Z21, Z21, Z21
-	VPXORD  Z22, Z22, Z22
-	VPXORD  Z23, Z23, Z23
-	VPXORD  Z24, Z24, Z24
-	VPXORD  Z25, Z25, Z25
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z2
-	VFMADD231PS  Z29, Z31, Z3
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VFMADD231PS  Z29, Z30, Z5
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z6
-	VFMADD231PS  Z29, Z31, Z7
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VFMADD231PS  Z29, Z30, Z9
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z10
-	VFMADD231PS  Z29, Z31, Z11
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z12
-	VFMADD231PS  Z29, Z30, Z13
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z14
-	VFMADD231PS  Z29, Z31, Z15
-	VBROADCASTSS (R10), Z30
-	VFMADD231PS  Z28, Z30, Z16
-	VFMADD231PS  Z29, Z30, Z17
-	VBROADCASTSS (R10)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z18
-	VFMADD231PS  Z29, Z31, Z19
-	VBROADCASTSS (R10)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z20
-	VFMADD231PS  Z29, Z30, Z21
-	VBROADCASTSS (R10)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z22
-	VFMADD231PS  Z29, Z31, Z23
-	VBROADCASTSS (R11), Z30
-	VFMADD231PS  Z28, Z30, Z24
-	VFMADD231PS  Z29, Z30, Z25
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         CX, R10
-	ADDQ         CX, R11
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z2
-	VMOVUPS      Z2, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z6
-	VMOVUPS      Z6, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z8
-	VMOVUPS      Z8, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z10
-	VMOVUPS      Z10, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z11
-	VMOVUPS      Z11, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z12
-	VMOVUPS      Z12, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z13
-	VMOVUPS      Z13, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z14
-	VMOVUPS      Z14, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z15
-	VMOVUPS      Z15, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z16
-	VMOVUPS      Z16, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z17
-	VMOVUPS      Z17, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z18
-	VMOVUPS      Z18, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z19
-	VMOVUPS      Z19, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z20
-	VMOVUPS      Z20, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z21
-	VMOVUPS      Z21, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z22
-	VMOVUPS      Z22, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z23
-	VMOVUPS      Z23, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z24
-	VMOVUPS      Z24, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z25
-	VMOVUPS      Z25, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z3, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, (AX)
-	VMOVUPS Z5, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, (AX)
-	VMOVUPS Z7, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, (AX)
-	VMOVUPS Z9, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, (AX)
-	VMOVUPS Z11, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, (AX)
-	VMOVUPS Z13, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z14, (AX)
-	VMOVUPS Z15, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z16, (AX)
-	VMOVUPS Z17, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z18, (AX)
-	VMOVUPS Z19, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z20, (AX)
-	VMOVUPS Z21, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z22, (AX)
-	VMOVUPS Z23, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z24, (AX)
-	VMOVUPS Z25, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx512R14V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R14V1(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	LEAQ    (R9)(BX*4), R10
-	LEAQ    (R10)(BX*4), R11
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-
-loop:
-	VMOVUPS.Z    (DX), K1, Z28
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z1
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z2
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z3
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z5
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z6
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z7
-	VBROADCASTSS (R10), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VBROADCASTSS (R10)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z9
-	VBROADCASTSS (R10)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z10
-	VBROADCASTSS (R10)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z11
-	VBROADCASTSS (R11), Z30
-	VFMADD231PS  Z28, Z30, Z12
-	VBROADCASTSS (R11)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z13
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         CX, R10
-	ADDQ         CX, R11
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z0
-	VMOVUPS      Z0, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z2
-	VMOVUPS      Z2, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z4
-	VMOVUPS      Z4, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z6
-	VMOVUPS      Z6, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z8
-	VMOVUPS      Z8, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z10
-	VMOVUPS      Z10, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z11
-	VMOVUPS      Z11, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z12
-	VMOVUPS      Z12, K1, (AX)
-	ADDQ         BX, AX
-	VMOVUPS.Z    (AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z13
-	VMOVUPS      Z13, K1, (AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z1, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z3, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z5, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z7, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z9, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z11, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, K1, (AX)
-	ADDQ    BX, AX
-	VMOVUPS Z13, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func avx512R14V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask uint16, pf uintptr, pfstep int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·avx512R14V2(SB), NOSPLIT, $0-88
-	MOVWLZX mask+70(FP), CX
-	KMOVW   CX, K1
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	LEAQ    (R9)(BX*4), R10
-	LEAQ    (R10)(BX*4), R11
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+72(FP), R12
-	MOVQ    pfstep+80(FP), R13
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
-	VPXORD  Z16, Z16, Z16
-	VPXORD  Z17, Z17, Z17
-	VPXORD  Z18, Z18, Z18
-	VPXORD  Z19, Z19, Z19
-	VPXORD  Z20, Z20, Z20
-	VPXORD  Z21, Z21, Z21
-	VPXORD  Z22, Z22, Z22
-	VPXORD  Z23, Z23, Z23
-	VPXORD  Z24, Z24, Z24
-	VPXORD  Z25, Z25, Z25
-	VPXORD  Z26, Z26, Z26
-	VPXORD  Z27, Z27, Z27
-
-loop:
-	VMOVUPS      (DX), Z28
-	VMOVUPS.Z    64(DX), K1, Z29
-	VBROADCASTSS (AX), Z30
-	VFMADD231PS  Z28, Z30, Z0
-	VFMADD231PS  Z29, Z30, Z1
-	VBROADCASTSS (AX)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z2
-	VFMADD231PS  Z29, Z31, Z3
-	VBROADCASTSS (AX)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z4
-	VFMADD231PS  Z29, Z30, Z5
-	VBROADCASTSS (AX)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z6
-	VFMADD231PS  Z29, Z31, Z7
-	VBROADCASTSS (R9), Z30
-	VFMADD231PS  Z28, Z30, Z8
-	VFMADD231PS  Z29, Z30, Z9
-	VBROADCASTSS (R9)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z10
-	VFMADD231PS  Z29, Z31, Z11
-	VBROADCASTSS (R9)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z12
-	VFMADD231PS  Z29, Z30, Z13
-	VBROADCASTSS (R9)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z14
-	VFMADD231PS  Z29, Z31, Z15
-	VBROADCASTSS (R10), Z30
-	VFMADD231PS  Z28, Z30, Z16
-	VFMADD231PS  Z29, Z30, Z17
-	VBROADCASTSS (R10)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z18
-	VFMADD231PS  Z29, Z31, Z19
-	VBROADCASTSS (R10)(BX*2), Z30
-	VFMADD231PS  Z28, Z30, Z20
-	VFMADD231PS  Z29, Z30, Z21
-	VBROADCASTSS (R10)(R8*1), Z31
-	VFMADD231PS  Z28, Z31, Z22
-	VFMADD231PS  Z29, Z31, Z23
-	VBROADCASTSS (R11), Z30
-	VFMADD231PS  Z28, Z30, Z24
-	VFMADD231PS  Z29, Z30, Z25
-	VBROADCASTSS (R11)(BX*1), Z31
-	VFMADD231PS  Z28, Z31, Z26
-	VFMADD231PS  Z29, Z31, Z27
-	PREFETCHT0   (R12)
-	ADDQ         R13, R12
-	ADDQ         CX, AX
-	ADDQ         CX, R9
-	ADDQ         CX, R10
-	ADDQ         CX, R11
-	ADDQ         SI, DX
-	DECQ         DI
-	JNZ          loop
-	MOVQ         c+48(FP), AX
-	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
-	VBROADCASTSS beta+64(FP), Z30
-	VFMADD231PS  (AX), Z30, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z1
-	VMOVUPS      Z1, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z2
-	VMOVUPS      Z2, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z3
-	VMOVUPS      Z3, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z5
-	VMOVUPS      Z5, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z6
-	VMOVUPS      Z6, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z7
-	VMOVUPS      Z7, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z8
-	VMOVUPS      Z8, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z9
-	VMOVUPS      Z9, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z10
-	VMOVUPS      Z10, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z11
-	VMOVUPS      Z11, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z12
-	VMOVUPS      Z12, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z13
-	VMOVUPS      Z13, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z14
-	VMOVUPS      Z14, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z15
-	VMOVUPS      Z15, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z16
-	VMOVUPS      Z16, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z17
-	VMOVUPS      Z17, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z18
-	VMOVUPS      Z18, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z19
-	VMOVUPS      Z19, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z20
-	VMOVUPS      Z20, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z21
-	VMOVUPS      Z21, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z22
-	VMOVUPS      Z22, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z23
-	VMOVUPS      Z23, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z24
-	VMOVUPS      Z24, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z25
-	VMOVUPS      Z25, K1, 64(AX)
-	ADDQ         BX, AX
-	VFMADD231PS  (AX), Z30, Z26
-	VMOVUPS      Z26, (AX)
-	VMOVUPS.Z    64(AX), K1, Z31
-	VFMADD231PS  Z31, Z30, Z27
-	VMOVUPS      Z27, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z3, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z4, (AX)
-	VMOVUPS Z5, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z6, (AX)
-	VMOVUPS Z7, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z8, (AX)
-	VMOVUPS Z9, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z10, (AX)
-	VMOVUPS Z11, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z12, (AX)
-	VMOVUPS Z13, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z14, (AX)
-	VMOVUPS Z15, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z16, (AX)
-	VMOVUPS Z17, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z18, (AX)
-	VMOVUPS Z19, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z20, (AX)
-	VMOVUPS Z21, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z22, (AX)
-	VMOVUPS Z23, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z24, (AX)
-	VMOVUPS Z25, K1, 64(AX)
-	ADDQ    BX, AX
-	VMOVUPS Z26, (AX)
-	VMOVUPS Z27, K1, 64(AX)
-	VZEROUPPER
-	RET
-
-// func avx2R1V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
-// Requires: AVX, FMA3, MMX+
-TEXT ·avx2R1V1(SB), NOSPLIT, $0-96
+tile:
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
-	MOVQ   pf+80(FP), R12
-	MOVQ   pfstep+88(FP), R13
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+
+loop:
+	VMOVUPS.Z    (DX), K1, Z28
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z0
+	VMOVUPS      Z0, K1, (AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, K1, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000001, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R1V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R1V2(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+loop:
+	VMOVUPS      (DX), Z28
+	VMOVUPS.Z    64(DX), K1, Z29
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VFMADD231PS  (AX), Z30, Z0
+	VMOVUPS      Z0, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, K1, 64(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	VMOVNTPS Z1, 64(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000001, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R2V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R2V1(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+loop:
+	VMOVUPS.Z    (DX), K1, Z28
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z1
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, (AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z1, K1, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z1, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000002, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R2V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R2V2(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+loop:
+	VMOVUPS      (DX), Z28
+	VMOVUPS.Z    64(DX), K1, Z29
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z2
+	VFMADD231PS  Z29, Z31, Z3
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VFMADD231PS  (AX), Z30, Z0
+	VMOVUPS      Z0, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z2
+	VMOVUPS      Z2, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, K1, 64(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	VMOVNTPS Z1, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z2, (AX)
+	VMOVNTPS Z3, 64(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000002, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R3V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R3V1(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+
+loop:
+	VMOVUPS.Z    (DX), K1, Z28
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z1
+	VBROADCASTSS (AX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z2
+	VMOVUPS      Z2, K1, (AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z2, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000003, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R3V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R3V2(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+loop:
+	VMOVUPS      (DX), Z28
+	VMOVUPS.Z    64(DX), K1, Z29
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z2
+	VFMADD231PS  Z29, Z31, Z3
+	VBROADCASTSS (AX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VFMADD231PS  (AX), Z30, Z0
+	VMOVUPS      Z0, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z2
+	VMOVUPS      Z2, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z4
+	VMOVUPS      Z4, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, K1, 64(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	VMOVNTPS Z1, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z2, (AX)
+	VMOVNTPS Z3, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z4, (AX)
+	VMOVNTPS Z5, 64(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000003, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R4V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R4V1(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+loop:
+	VMOVUPS.Z    (DX), K1, Z28
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z1
+	VBROADCASTSS (AX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VBROADCASTSS (AX)(R8*1), Z31
+	VFMADD231PS  Z28, Z31, Z3
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z3
+	VMOVUPS      Z3, K1, (AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z3, K1, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z2, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z3, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000004, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R4V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R4V2(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+loop:
+	VMOVUPS      (DX), Z28
+	VMOVUPS.Z    64(DX), K1, Z29
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z2
+	VFMADD231PS  Z29, Z31, Z3
+	VBROADCASTSS (AX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS (AX)(R8*1), Z31
+	VFMADD231PS  Z28, Z31, Z6
+	VFMADD231PS  Z29, Z31, Z7
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VFMADD231PS  (AX), Z30, Z0
+	VMOVUPS      Z0, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z2
+	VMOVUPS      Z2, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z4
+	VMOVUPS      Z4, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z6
+	VMOVUPS      Z6, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, K1, 64(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	VMOVNTPS Z1, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z2, (AX)
+	VMOVNTPS Z3, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z4, (AX)
+	VMOVNTPS Z5, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z6, (AX)
+	VMOVNTPS Z7, 64(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000004, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R5V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R5V1(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	LEAQ   (AX)(BX*4), R9
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+
+loop:
+	VMOVUPS.Z    (DX), K1, Z28
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z1
+	VBROADCASTSS (AX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VBROADCASTSS (AX)(R8*1), Z31
+	VFMADD231PS  Z28, Z31, Z3
+	VBROADCASTSS (R9), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         CX, R9
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z4
+	VMOVUPS      Z4, K1, (AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z2, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z3, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z4, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000005, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R5V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R5V2(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	LEAQ   (AX)(BX*4), R9
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+
+loop:
+	VMOVUPS      (DX), Z28
+	VMOVUPS.Z    64(DX), K1, Z29
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z2
+	VFMADD231PS  Z29, Z31, Z3
+	VBROADCASTSS (AX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS (AX)(R8*1), Z31
+	VFMADD231PS  Z28, Z31, Z6
+	VFMADD231PS  Z29, Z31, Z7
+	VBROADCASTSS (R9), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         CX, R9
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VFMADD231PS  (AX), Z30, Z0
+	VMOVUPS      Z0, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z2
+	VMOVUPS      Z2, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z4
+	VMOVUPS      Z4, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z6
+	VMOVUPS      Z6, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z8
+	VMOVUPS      Z8, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, K1, 64(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	VMOVNTPS Z1, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z2, (AX)
+	VMOVNTPS Z3, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z4, (AX)
+	VMOVNTPS Z5, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z6, (AX)
+	VMOVNTPS Z7, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z8, (AX)
+	VMOVNTPS Z9, 64(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000005, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R6V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R6V1(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	LEAQ   (AX)(BX*4), R9
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+loop:
+	VMOVUPS.Z    (DX), K1, Z28
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z1
+	VBROADCASTSS (AX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VBROADCASTSS (AX)(R8*1), Z31
+	VFMADD231PS  Z28, Z31, Z3
+	VBROADCASTSS (R9), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VBROADCASTSS (R9)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z5
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         CX, R9
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z5
+	VMOVUPS      Z5, K1, (AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z5, K1, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z2, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z3, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z4, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z5, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000006, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R6V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R6V2(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	LEAQ   (AX)(BX*4), R9
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+loop:
+	VMOVUPS      (DX), Z28
+	VMOVUPS.Z    64(DX), K1, Z29
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z2
+	VFMADD231PS  Z29, Z31, Z3
+	VBROADCASTSS (AX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS (AX)(R8*1), Z31
+	VFMADD231PS  Z28, Z31, Z6
+	VFMADD231PS  Z29, Z31, Z7
+	VBROADCASTSS (R9), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	VBROADCASTSS (R9)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z10
+	VFMADD231PS  Z29, Z31, Z11
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         CX, R9
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VFMADD231PS  (AX), Z30, Z0
+	VMOVUPS      Z0, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z2
+	VMOVUPS      Z2, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z4
+	VMOVUPS      Z4, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z6
+	VMOVUPS      Z6, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z8
+	VMOVUPS      Z8, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z10
+	VMOVUPS      Z10, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, K1, 64(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	VMOVNTPS Z1, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z2, (AX)
+	VMOVNTPS Z3, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z4, (AX)
+	VMOVNTPS Z5, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z6, (AX)
+	VMOVNTPS Z7, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z8, (AX)
+	VMOVNTPS Z9, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z10, (AX)
+	VMOVNTPS Z11, 64(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000006, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R7V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R7V1(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	LEAQ   (AX)(BX*4), R9
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+
+loop:
+	VMOVUPS.Z    (DX), K1, Z28
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z1
+	VBROADCASTSS (AX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VBROADCASTSS (AX)(R8*1), Z31
+	VFMADD231PS  Z28, Z31, Z3
+	VBROADCASTSS (R9), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VBROADCASTSS (R9)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z5
+	VBROADCASTSS (R9)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z6
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         CX, R9
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z6
+	VMOVUPS      Z6, K1, (AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z2, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z3, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z4, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z5, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z6, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000007, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R7V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R7V2(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	LEAQ   (AX)(BX*4), R9
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+
+loop:
+	VMOVUPS      (DX), Z28
+	VMOVUPS.Z    64(DX), K1, Z29
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z2
+	VFMADD231PS  Z29, Z31, Z3
+	VBROADCASTSS (AX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS (AX)(R8*1), Z31
+	VFMADD231PS  Z28, Z31, Z6
+	VFMADD231PS  Z29, Z31, Z7
+	VBROADCASTSS (R9), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	VBROADCASTSS (R9)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z10
+	VFMADD231PS  Z29, Z31, Z11
+	VBROADCASTSS (R9)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z12
+	VFMADD231PS  Z29, Z30, Z13
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         CX, R9
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VFMADD231PS  (AX), Z30, Z0
+	VMOVUPS      Z0, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z2
+	VMOVUPS      Z2, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z4
+	VMOVUPS      Z4, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z6
+	VMOVUPS      Z6, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z8
+	VMOVUPS      Z8, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z10
+	VMOVUPS      Z10, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z12
+	VMOVUPS      Z12, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, (AX)
+	VMOVUPS Z13, K1, 64(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	VMOVNTPS Z1, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z2, (AX)
+	VMOVNTPS Z3, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z4, (AX)
+	VMOVNTPS Z5, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z6, (AX)
+	VMOVNTPS Z7, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z8, (AX)
+	VMOVNTPS Z9, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z10, (AX)
+	VMOVNTPS Z11, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z12, (AX)
+	VMOVNTPS Z13, 64(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000007, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R8V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R8V1(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	LEAQ   (AX)(BX*4), R9
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+loop:
+	VMOVUPS.Z    (DX), K1, Z28
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z1
+	VBROADCASTSS (AX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VBROADCASTSS (AX)(R8*1), Z31
+	VFMADD231PS  Z28, Z31, Z3
+	VBROADCASTSS (R9), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VBROADCASTSS (R9)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z5
+	VBROADCASTSS (R9)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z6
+	VBROADCASTSS (R9)(R8*1), Z31
+	VFMADD231PS  Z28, Z31, Z7
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         CX, R9
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z7
+	VMOVUPS      Z7, K1, (AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    BX, AX
+	VMOVUPS Z7, K1, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z2, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z3, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z4, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z5, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z6, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z7, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000008, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx512R8V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask uint16, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·avx512R8V2(SB), NOSPLIT, $0-112
+	MOVWLZX mask+80(FP), CX
+	KMOVW   CX, K1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	LEAQ   (AX)(BX*4), R9
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+loop:
+	VMOVUPS      (DX), Z28
+	VMOVUPS.Z    64(DX), K1, Z29
+	VBROADCASTSS (AX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS (AX)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z2
+	VFMADD231PS  Z29, Z31, Z3
+	VBROADCASTSS (AX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS (AX)(R8*1), Z31
+	VFMADD231PS  Z28, Z31, Z6
+	VFMADD231PS  Z29, Z31, Z7
+	VBROADCASTSS (R9), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	VBROADCASTSS (R9)(BX*1), Z31
+	VFMADD231PS  Z28, Z31, Z10
+	VFMADD231PS  Z29, Z31, Z11
+	VBROADCASTSS (R9)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z12
+	VFMADD231PS  Z29, Z30, Z13
+	VBROADCASTSS (R9)(R8*1), Z31
+	VFMADD231PS  Z28, Z31, Z14
+	VFMADD231PS  Z29, Z31, Z15
+	PREFETCHT0   (R12)
+	ADDQ         R13, R12
+	ADDQ         CX, AX
+	ADDQ         CX, R9
+	ADDQ         SI, DX
+	DECQ         DI
+	JNZ          loop
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), BX
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
+	VBROADCASTSS beta+64(FP), Z30
+	VFMADD231PS  (AX), Z30, Z0
+	VMOVUPS      Z0, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z2
+	VMOVUPS      Z2, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z4
+	VMOVUPS      Z4, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z6
+	VMOVUPS      Z6, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z8
+	VMOVUPS      Z8, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z10
+	VMOVUPS      Z10, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z12
+	VMOVUPS      Z12, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         BX, AX
+	VFMADD231PS  (AX), Z30, Z14
+	VMOVUPS      Z14, (AX)
+	VMOVUPS.Z    64(AX), K1, Z31
+	VFMADD231PS  Z31, Z30, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	JMP          next
+
+store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z12, (AX)
+	VMOVUPS Z13, K1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z14, (AX)
+	VMOVUPS Z15, K1, 64(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Z0, (AX)
+	VMOVNTPS Z1, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z2, (AX)
+	VMOVNTPS Z3, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z4, (AX)
+	VMOVNTPS Z5, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z6, (AX)
+	VMOVNTPS Z7, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z8, (AX)
+	VMOVNTPS Z9, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z10, (AX)
+	VMOVNTPS Z11, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z12, (AX)
+	VMOVNTPS Z13, 64(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Z14, (AX)
+	VMOVNTPS Z15, 64(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000008, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
+	VZEROUPPER
+	RET
+
+// func avx2R1V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·avx2R1V1(SB), NOSPLIT, $0-112
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
 	VXORPS Y0, Y0, Y0
 
 loop:
@@ -3476,35 +1905,56 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VMOVUPS      (AX), Y13
 	VFMADD231PS  Y13, Y12, Y0
 	VMOVUPS      Y0, (AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS Y0, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Y0, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000001, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R1V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R1V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R1V1M(SB), NOSPLIT, $0-96
-	MOVQ    mask+72(FP), CX
+TEXT ·avx2R1V1M(SB), NOSPLIT, $0-112
+	MOVQ    mask+80(FP), CX
 	VMOVDQU (CX), Y15
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+80(FP), R12
-	MOVQ    pfstep+88(FP), R13
-	VXORPS  Y0, Y0, Y0
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VXORPS Y0, Y0, Y0
 
 loop:
 	VMASKMOVPS   (DX), Y15, Y12
@@ -3518,32 +1968,52 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VMASKMOVPS   (AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y0
 	VMASKMOVPS   Y0, Y15, (AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMASKMOVPS Y0, Y15, (AX)
+	JMP        next
+
+stream:
+	VMOVNTPS Y0, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000001, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R1V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R1V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R1V2(SB), NOSPLIT, $0-96
+TEXT ·avx2R1V2(SB), NOSPLIT, $0-112
+tile:
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
-	MOVQ   pf+80(FP), R12
-	MOVQ   pfstep+88(FP), R13
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
@@ -3561,39 +2031,61 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
 	VMOVUPS      32(AX), Y13
 	VFMADD231PS  Y13, Y12, Y1
 	VMOVUPS      Y1, 32(AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y1, 32(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000001, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R1V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R1V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R1V2M(SB), NOSPLIT, $0-96
-	MOVQ    mask+72(FP), CX
+TEXT ·avx2R1V2M(SB), NOSPLIT, $0-112
+	MOVQ    mask+80(FP), CX
 	VMOVDQU (CX), Y15
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+80(FP), R12
-	MOVQ    pfstep+88(FP), R13
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
 
 loop:
 	VMOVUPS      (DX), Y12
@@ -3609,35 +2101,56 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
 	VMASKMOVPS   32(AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y1
 	VMASKMOVPS   Y1, Y15, 32(AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS    Y0, (AX)
 	VMASKMOVPS Y1, Y15, 32(AX)
+	JMP        next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y1, 32(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000001, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R2V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R2V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R2V1(SB), NOSPLIT, $0-96
+TEXT ·avx2R2V1(SB), NOSPLIT, $0-112
+tile:
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
-	MOVQ   pf+80(FP), R12
-	MOVQ   pfstep+88(FP), R13
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
@@ -3655,9 +2168,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VMOVUPS      (AX), Y13
 	VFMADD231PS  Y13, Y12, Y0
@@ -3666,31 +2180,53 @@ loop:
 	VMOVUPS      (AX), Y13
 	VFMADD231PS  Y13, Y12, Y1
 	VMOVUPS      Y1, (AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS Y0, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Y1, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y1, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000002, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R2V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R2V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R2V1M(SB), NOSPLIT, $0-96
-	MOVQ    mask+72(FP), CX
+TEXT ·avx2R2V1M(SB), NOSPLIT, $0-112
+	MOVQ    mask+80(FP), CX
 	VMOVDQU (CX), Y15
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+80(FP), R12
-	MOVQ    pfstep+88(FP), R13
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
 
 loop:
 	VMASKMOVPS   (DX), Y15, Y12
@@ -3706,9 +2242,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VMASKMOVPS   (AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y0
@@ -3717,27 +2254,48 @@ loop:
 	VMASKMOVPS   (AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y1
 	VMASKMOVPS   Y1, Y15, (AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMASKMOVPS Y0, Y15, (AX)
 	ADDQ       BX, AX
 	VMASKMOVPS Y1, Y15, (AX)
+	JMP        next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y1, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000002, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R2V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R2V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R2V2(SB), NOSPLIT, $0-96
+TEXT ·avx2R2V2(SB), NOSPLIT, $0-112
+tile:
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
-	MOVQ   pf+80(FP), R12
-	MOVQ   pfstep+88(FP), R13
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3760,9 +2318,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
@@ -3775,8 +2334,7 @@ loop:
 	VMOVUPS      32(AX), Y13
 	VFMADD231PS  Y13, Y12, Y3
 	VMOVUPS      Y3, 32(AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS Y0, (AX)
@@ -3784,26 +2342,51 @@ store:
 	ADDQ    BX, AX
 	VMOVUPS Y2, (AX)
 	VMOVUPS Y3, 32(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y1, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	VMOVNTPS Y3, 32(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000002, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R2V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R2V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R2V2M(SB), NOSPLIT, $0-96
-	MOVQ    mask+72(FP), CX
+TEXT ·avx2R2V2M(SB), NOSPLIT, $0-112
+	MOVQ    mask+80(FP), CX
 	VMOVDQU (CX), Y15
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+80(FP), R12
-	MOVQ    pfstep+88(FP), R13
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
 
 loop:
 	VMOVUPS      (DX), Y12
@@ -3822,9 +2405,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
@@ -3837,8 +2421,7 @@ loop:
 	VMASKMOVPS   32(AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y3
 	VMASKMOVPS   Y3, Y15, 32(AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS    Y0, (AX)
@@ -3846,20 +2429,44 @@ store:
 	ADDQ       BX, AX
 	VMOVUPS    Y2, (AX)
 	VMASKMOVPS Y3, Y15, 32(AX)
+	JMP        next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y1, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	VMOVNTPS Y3, 32(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000002, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R3V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R3V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R3V1(SB), NOSPLIT, $0-96
+TEXT ·avx2R3V1(SB), NOSPLIT, $0-112
+tile:
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
-	MOVQ   pf+80(FP), R12
-	MOVQ   pfstep+88(FP), R13
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3880,9 +2487,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VMOVUPS      (AX), Y13
 	VFMADD231PS  Y13, Y12, Y0
@@ -3895,8 +2503,7 @@ loop:
 	VMOVUPS      (AX), Y13
 	VFMADD231PS  Y13, Y12, Y2
 	VMOVUPS      Y2, (AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS Y0, (AX)
@@ -3904,25 +2511,50 @@ store:
 	VMOVUPS Y1, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Y2, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000003, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R3V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R3V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R3V1M(SB), NOSPLIT, $0-96
-	MOVQ    mask+72(FP), CX
+TEXT ·avx2R3V1M(SB), NOSPLIT, $0-112
+	MOVQ    mask+80(FP), CX
 	VMOVDQU (CX), Y15
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+80(FP), R12
-	MOVQ    pfstep+88(FP), R13
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
 
 loop:
 	VMASKMOVPS   (DX), Y15, Y12
@@ -3940,9 +2572,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VMASKMOVPS   (AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y0
@@ -3955,8 +2588,7 @@ loop:
 	VMASKMOVPS   (AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y2
 	VMASKMOVPS   Y2, Y15, (AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMASKMOVPS Y0, Y15, (AX)
@@ -3964,20 +2596,44 @@ store:
 	VMASKMOVPS Y1, Y15, (AX)
 	ADDQ       BX, AX
 	VMASKMOVPS Y2, Y15, (AX)
+	JMP        next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000003, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R3V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R3V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R3V2(SB), NOSPLIT, $0-96
+TEXT ·avx2R3V2(SB), NOSPLIT, $0-112
+tile:
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
-	MOVQ   pf+80(FP), R12
-	MOVQ   pfstep+88(FP), R13
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4005,9 +2661,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
@@ -4026,8 +2683,7 @@ loop:
 	VMOVUPS      32(AX), Y13
 	VFMADD231PS  Y13, Y12, Y5
 	VMOVUPS      Y5, 32(AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS Y0, (AX)
@@ -4038,28 +2694,56 @@ store:
 	ADDQ    BX, AX
 	VMOVUPS Y4, (AX)
 	VMOVUPS Y5, 32(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y1, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	VMOVNTPS Y3, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y4, (AX)
+	VMOVNTPS Y5, 32(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000003, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R3V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R3V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R3V2M(SB), NOSPLIT, $0-96
-	MOVQ    mask+72(FP), CX
+TEXT ·avx2R3V2M(SB), NOSPLIT, $0-112
+	MOVQ    mask+80(FP), CX
 	VMOVDQU (CX), Y15
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+80(FP), R12
-	MOVQ    pfstep+88(FP), R13
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
 
 loop:
 	VMOVUPS      (DX), Y12
@@ -4081,9 +2765,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
@@ -4102,8 +2787,7 @@ loop:
 	VMASKMOVPS   32(AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y5
 	VMASKMOVPS   Y5, Y15, 32(AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS    Y0, (AX)
@@ -4114,12 +2798,38 @@ store:
 	ADDQ       BX, AX
 	VMOVUPS    Y4, (AX)
 	VMASKMOVPS Y5, Y15, 32(AX)
+	JMP        next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y1, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	VMOVNTPS Y3, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y4, (AX)
+	VMOVNTPS Y5, 32(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000003, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R4V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R4V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R4V1(SB), NOSPLIT, $0-96
+TEXT ·avx2R4V1(SB), NOSPLIT, $0-112
+tile:
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
@@ -4127,8 +2837,9 @@ TEXT ·avx2R4V1(SB), NOSPLIT, $0-96
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
-	MOVQ   pf+80(FP), R12
-	MOVQ   pfstep+88(FP), R13
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4152,9 +2863,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VMOVUPS      (AX), Y13
 	VFMADD231PS  Y13, Y12, Y0
@@ -4171,8 +2883,7 @@ loop:
 	VMOVUPS      (AX), Y13
 	VFMADD231PS  Y13, Y12, Y3
 	VMOVUPS      Y3, (AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS Y0, (AX)
@@ -4182,27 +2893,54 @@ store:
 	VMOVUPS Y2, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Y3, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y3, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000004, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R4V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R4V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R4V1M(SB), NOSPLIT, $0-96
-	MOVQ    mask+72(FP), CX
+TEXT ·avx2R4V1M(SB), NOSPLIT, $0-112
+	MOVQ    mask+80(FP), CX
 	VMOVDQU (CX), Y15
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+80(FP), R12
-	MOVQ    pfstep+88(FP), R13
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
 
 loop:
 	VMASKMOVPS   (DX), Y15, Y12
@@ -4222,9 +2960,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VMASKMOVPS   (AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y0
@@ -4241,8 +2980,7 @@ loop:
 	VMASKMOVPS   (AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y3
 	VMASKMOVPS   Y3, Y15, (AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMASKMOVPS Y0, Y15, (AX)
@@ -4252,12 +2990,37 @@ store:
 	VMASKMOVPS Y2, Y15, (AX)
 	ADDQ       BX, AX
 	VMASKMOVPS Y3, Y15, (AX)
+	JMP        next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y3, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000004, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R4V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R4V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R4V2(SB), NOSPLIT, $0-96
+TEXT ·avx2R4V2(SB), NOSPLIT, $0-112
+tile:
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
@@ -4265,8 +3028,9 @@ TEXT ·avx2R4V2(SB), NOSPLIT, $0-96
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
-	MOVQ   pf+80(FP), R12
-	MOVQ   pfstep+88(FP), R13
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4299,9 +3063,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
@@ -4326,8 +3091,7 @@ loop:
 	VMOVUPS      32(AX), Y13
 	VFMADD231PS  Y13, Y12, Y7
 	VMOVUPS      Y7, 32(AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS Y0, (AX)
@@ -4341,31 +3105,62 @@ store:
 	ADDQ    BX, AX
 	VMOVUPS Y6, (AX)
 	VMOVUPS Y7, 32(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y1, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	VMOVNTPS Y3, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y4, (AX)
+	VMOVNTPS Y5, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y6, (AX)
+	VMOVNTPS Y7, 32(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000004, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R4V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R4V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R4V2M(SB), NOSPLIT, $0-96
-	MOVQ    mask+72(FP), CX
+TEXT ·avx2R4V2M(SB), NOSPLIT, $0-112
+	MOVQ    mask+80(FP), CX
 	VMOVDQU (CX), Y15
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+80(FP), R12
-	MOVQ    pfstep+88(FP), R13
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
 
 loop:
 	VMOVUPS      (DX), Y12
@@ -4390,9 +3185,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
@@ -4417,8 +3213,7 @@ loop:
 	VMASKMOVPS   32(AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y7
 	VMASKMOVPS   Y7, Y15, 32(AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS    Y0, (AX)
@@ -4432,12 +3227,41 @@ store:
 	ADDQ       BX, AX
 	VMOVUPS    Y6, (AX)
 	VMASKMOVPS Y7, Y15, 32(AX)
+	JMP        next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y1, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	VMOVNTPS Y3, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y4, (AX)
+	VMOVNTPS Y5, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y6, (AX)
+	VMOVNTPS Y7, 32(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000004, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R5V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R5V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R5V1(SB), NOSPLIT, $0-96
+TEXT ·avx2R5V1(SB), NOSPLIT, $0-112
+tile:
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
@@ -4446,8 +3270,9 @@ TEXT ·avx2R5V1(SB), NOSPLIT, $0-96
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
-	MOVQ   pf+80(FP), R12
-	MOVQ   pfstep+88(FP), R13
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4475,9 +3300,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VMOVUPS      (AX), Y13
 	VFMADD231PS  Y13, Y12, Y0
@@ -4498,8 +3324,7 @@ loop:
 	VMOVUPS      (AX), Y13
 	VFMADD231PS  Y13, Y12, Y4
 	VMOVUPS      Y4, (AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS Y0, (AX)
@@ -4511,29 +3336,58 @@ store:
 	VMOVUPS Y3, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Y4, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y3, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y4, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000005, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R5V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R5V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R5V1M(SB), NOSPLIT, $0-96
-	MOVQ    mask+72(FP), CX
+TEXT ·avx2R5V1M(SB), NOSPLIT, $0-112
+	MOVQ    mask+80(FP), CX
 	VMOVDQU (CX), Y15
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+80(FP), R12
-	MOVQ    pfstep+88(FP), R13
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	LEAQ   (AX)(BX*4), R9
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
 
 loop:
 	VMASKMOVPS   (DX), Y15, Y12
@@ -4556,9 +3410,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VMASKMOVPS   (AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y0
@@ -4579,8 +3434,7 @@ loop:
 	VMASKMOVPS   (AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y4
 	VMASKMOVPS   Y4, Y15, (AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMASKMOVPS Y0, Y15, (AX)
@@ -4592,12 +3446,39 @@ store:
 	VMASKMOVPS Y3, Y15, (AX)
 	ADDQ       BX, AX
 	VMASKMOVPS Y4, Y15, (AX)
+	JMP        next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y3, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y4, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000005, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R5V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R5V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R5V2(SB), NOSPLIT, $0-96
+TEXT ·avx2R5V2(SB), NOSPLIT, $0-112
+tile:
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
@@ -4606,8 +3487,9 @@ TEXT ·avx2R5V2(SB), NOSPLIT, $0-96
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
-	MOVQ   pf+80(FP), R12
-	MOVQ   pfstep+88(FP), R13
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4646,9 +3528,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
@@ -4679,8 +3562,7 @@ loop:
 	VMOVUPS      32(AX), Y13
 	VFMADD231PS  Y13, Y12, Y9
 	VMOVUPS      Y9, 32(AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS Y0, (AX)
@@ -4697,34 +3579,68 @@ store:
 	ADDQ    BX, AX
 	VMOVUPS Y8, (AX)
 	VMOVUPS Y9, 32(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y1, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	VMOVNTPS Y3, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y4, (AX)
+	VMOVNTPS Y5, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y6, (AX)
+	VMOVNTPS Y7, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y8, (AX)
+	VMOVNTPS Y9, 32(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000005, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R5V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R5V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R5V2M(SB), NOSPLIT, $0-96
-	MOVQ    mask+72(FP), CX
+TEXT ·avx2R5V2M(SB), NOSPLIT, $0-112
+	MOVQ    mask+80(FP), CX
 	VMOVDQU (CX), Y15
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+80(FP), R12
-	MOVQ    pfstep+88(FP), R13
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
-	VXORPS  Y8, Y8, Y8
-	VXORPS  Y9, Y9, Y9
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	LEAQ   (AX)(BX*4), R9
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 
 loop:
 	VMOVUPS      (DX), Y12
@@ -4753,9 +3669,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
@@ -4786,8 +3703,7 @@ loop:
 	VMASKMOVPS   32(AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y9
 	VMASKMOVPS   Y9, Y15, 32(AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS    Y0, (AX)
@@ -4804,12 +3720,44 @@ store:
 	ADDQ       BX, AX
 	VMOVUPS    Y8, (AX)
 	VMASKMOVPS Y9, Y15, 32(AX)
+	JMP        next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y1, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	VMOVNTPS Y3, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y4, (AX)
+	VMOVNTPS Y5, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y6, (AX)
+	VMOVNTPS Y7, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y8, (AX)
+	VMOVNTPS Y9, 32(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000005, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R6V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R6V1(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R6V1(SB), NOSPLIT, $0-96
+TEXT ·avx2R6V1(SB), NOSPLIT, $0-112
+tile:
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
@@ -4818,8 +3766,9 @@ TEXT ·avx2R6V1(SB), NOSPLIT, $0-96
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
-	MOVQ   pf+80(FP), R12
-	MOVQ   pfstep+88(FP), R13
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4850,9 +3799,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VMOVUPS      (AX), Y13
 	VFMADD231PS  Y13, Y12, Y0
@@ -4877,8 +3827,7 @@ loop:
 	VMOVUPS      (AX), Y13
 	VFMADD231PS  Y13, Y12, Y5
 	VMOVUPS      Y5, (AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS Y0, (AX)
@@ -4892,30 +3841,61 @@ store:
 	VMOVUPS Y4, (AX)
 	ADDQ    BX, AX
 	VMOVUPS Y5, (AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y3, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y4, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y5, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000006, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R6V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R6V1M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R6V1M(SB), NOSPLIT, $0-96
-	MOVQ    mask+72(FP), CX
+TEXT ·avx2R6V1M(SB), NOSPLIT, $0-112
+	MOVQ    mask+80(FP), CX
 	VMOVDQU (CX), Y15
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+80(FP), R12
-	MOVQ    pfstep+88(FP), R13
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	LEAQ   (AX)(BX*4), R9
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
 
 loop:
 	VMASKMOVPS   (DX), Y15, Y12
@@ -4940,9 +3920,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VMASKMOVPS   (AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y0
@@ -4967,8 +3948,7 @@ loop:
 	VMASKMOVPS   (AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y5
 	VMASKMOVPS   Y5, Y15, (AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMASKMOVPS Y0, Y15, (AX)
@@ -4982,12 +3962,41 @@ store:
 	VMASKMOVPS Y4, Y15, (AX)
 	ADDQ       BX, AX
 	VMASKMOVPS Y5, Y15, (AX)
+	JMP        next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y1, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y3, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y4, (AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y5, (AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000006, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R6V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R6V2(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R6V2(SB), NOSPLIT, $0-96
+TEXT ·avx2R6V2(SB), NOSPLIT, $0-112
+tile:
 	MOVQ   kc+0(FP), DI
 	MOVQ   a+8(FP), AX
 	MOVQ   rsa+16(FP), BX
@@ -4996,8 +4005,9 @@ TEXT ·avx2R6V2(SB), NOSPLIT, $0-96
 	MOVQ   csa+24(FP), CX
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), SI
-	MOVQ   pf+80(FP), R12
-	MOVQ   pfstep+88(FP), R13
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5041,9 +4051,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
@@ -5080,8 +4091,7 @@ loop:
 	VMOVUPS      32(AX), Y13
 	VFMADD231PS  Y13, Y12, Y11
 	VMOVUPS      Y11, 32(AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS Y0, (AX)
@@ -5101,36 +4111,73 @@ store:
 	ADDQ    BX, AX
 	VMOVUPS Y10, (AX)
 	VMOVUPS Y11, 32(AX)
+	JMP     next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y1, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	VMOVNTPS Y3, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y4, (AX)
+	VMOVNTPS Y5, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y6, (AX)
+	VMOVNTPS Y7, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y8, (AX)
+	VMOVNTPS Y9, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y10, (AX)
+	VMOVNTPS Y11, 32(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000006, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func avx2R6V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, load bool, mask *int32, pf uintptr, pfstep int)
+// func avx2R6V2M(kc int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, beta float32, mode int, mask *int32, pfoff int, pfstep int, ntiles int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·avx2R6V2M(SB), NOSPLIT, $0-96
-	MOVQ    mask+72(FP), CX
+TEXT ·avx2R6V2M(SB), NOSPLIT, $0-112
+	MOVQ    mask+80(FP), CX
 	VMOVDQU (CX), Y15
-	MOVQ    kc+0(FP), DI
-	MOVQ    a+8(FP), AX
-	MOVQ    rsa+16(FP), BX
-	LEAQ    (BX)(BX*2), R8
-	LEAQ    (AX)(BX*4), R9
-	MOVQ    csa+24(FP), CX
-	MOVQ    b+32(FP), DX
-	MOVQ    ldb+40(FP), SI
-	MOVQ    pf+80(FP), R12
-	MOVQ    pfstep+88(FP), R13
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
-	VXORPS  Y8, Y8, Y8
-	VXORPS  Y9, Y9, Y9
-	VXORPS  Y10, Y10, Y10
-	VXORPS  Y11, Y11, Y11
+
+tile:
+	MOVQ   kc+0(FP), DI
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	LEAQ   (BX)(BX*2), R8
+	LEAQ   (AX)(BX*4), R9
+	MOVQ   csa+24(FP), CX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), SI
+	MOVQ   pfoff+88(FP), R12
+	ADDQ   AX, R12
+	MOVQ   pfstep+96(FP), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
 
 loop:
 	VMOVUPS      (DX), Y12
@@ -5162,9 +4209,10 @@ loop:
 	JNZ          loop
 	MOVQ         c+48(FP), AX
 	MOVQ         ldc+56(FP), BX
-	MOVB         load+68(FP), CL
-	TESTB        CL, CL
-	JZ           store
+	MOVQ         mode+72(FP), CX
+	CMPQ         CX, $0x01
+	JB           store
+	JA           stream
 	VBROADCASTSS beta+64(FP), Y12
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
@@ -5201,8 +4249,7 @@ loop:
 	VMASKMOVPS   32(AX), Y15, Y13
 	VFMADD231PS  Y13, Y12, Y11
 	VMASKMOVPS   Y11, Y15, 32(AX)
-	VZEROUPPER
-	RET
+	JMP          next
 
 store:
 	VMOVUPS    Y0, (AX)
@@ -5222,6 +4269,40 @@ store:
 	ADDQ       BX, AX
 	VMOVUPS    Y10, (AX)
 	VMASKMOVPS Y11, Y15, 32(AX)
+	JMP        next
+
+stream:
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y1, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y2, (AX)
+	VMOVNTPS Y3, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y4, (AX)
+	VMOVNTPS Y5, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y6, (AX)
+	VMOVNTPS Y7, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y8, (AX)
+	VMOVNTPS Y9, 32(AX)
+	ADDQ     BX, AX
+	VMOVNTPS Y10, (AX)
+	VMOVNTPS Y11, 32(AX)
+
+next:
+	DECQ   ntiles+104(FP)
+	JZ     done
+	ADDQ   BX, AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   a+8(FP), AX
+	MOVQ   rsa+16(FP), BX
+	IMUL3Q $0x00000006, BX, BX
+	ADDQ   BX, AX
+	MOVQ   AX, a+8(FP)
+	JMP    tile
+
+done:
 	VZEROUPPER
 	RET
 
@@ -5359,4 +4440,74 @@ TEXT ·transpose16x16(SB), NOSPLIT, $0-32
 	ADDQ       DX, DI
 	VMOVUPS    Z15, (DI)
 	VZEROUPPER
+	RET
+
+// func transpose8x8(dst *float32, ldd int, src *float32, lds int)
+// Requires: AVX
+TEXT ·transpose8x8(SB), NOSPLIT, $0-32
+	MOVQ       src+16(FP), SI
+	MOVQ       lds+24(FP), BX
+	MOVQ       dst+0(FP), DI
+	MOVQ       ldd+8(FP), DX
+	VMOVUPS    (SI), Y0
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Y1
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Y2
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Y3
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Y4
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Y5
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Y6
+	ADDQ       BX, SI
+	VMOVUPS    (SI), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Y9, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Y10, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Y11, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Y12, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Y13, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Y14, (DI)
+	ADDQ       DX, DI
+	VMOVUPS    Y15, (DI)
+	VZEROUPPER
+	RET
+
+// func sfence()
+// Requires: MMX+
+TEXT ·sfence(SB), NOSPLIT, $0
+	SFENCE
 	RET

@@ -1,7 +1,6 @@
 package gemm
 
 import (
-	"os"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -23,13 +22,18 @@ const (
 	// inPlaceLDB is the largest ldb (in elements) for which an untransposed
 	// B is read in place instead of packed.
 	inPlaceLDB = 64
-	// pfDist is how many steps of p ahead kernels prefetch a transposed A.
-	pfDist = 24
+	// pfDist is how many steps of p ahead kernels prefetch a transposed A
+	// (measured: 24 to 128 are alike, no prefetch is 20-30 % slower).
+	pfDist = 64
 )
 
 // serialFMA is the work (m·n·k) below which Sgemm runs on the caller alone:
 // waking a worker would cost more than it saves. Tests lower it.
 var serialFMA = 1 << 20
+
+// streamBytes is the size of C from which Sgemm writes it with non-temporal
+// stores (when beta == 0 and k <= blockK). Tests lower it.
+var streamBytes = 16 << 20
 
 // newScratch returns a packing buffer big enough for every kernel: a KC×NC
 // block of B.
@@ -52,6 +56,7 @@ type gemmJob struct {
 	kern     *kernel
 	rsa, csa int  // A(i,p) = a[i*rsa + p*csa]
 	bInPlace bool // read B panels in place (untransposed B with short rows)
+	stream   bool // write full, aligned tiles of C with non-temporal stores
 
 	// C is cut into mb×nb tasks; task boundaries fall on multiples of
 	// kern.mr rows and cu columns.
@@ -180,20 +185,19 @@ func (g *gemmJob) setup(kn *kernel, nw int, transA, transB bool, m, n, k int, a 
 		g.rsa, g.csa = lda, 1
 	}
 	g.bInPlace = !transB && ldb <= inPlaceLDB
+	// C is written once (beta == 0, one pass over k) and is too big to stay
+	// in the caches: stream it to memory.
+	g.stream = kn.align > 0 && beta == 0 && k <= blockK && m*n*4 >= streamBytes &&
+		(ldc*4)%kn.align == 0
 	g.next.Store(0)
 
+	// Tasks never split a panel: a half-width panel runs at half speed.
 	g.cu = kn.nr
-	if n <= kn.nr {
-		g.cu = kn.nr / 2
-	}
 	g.rowUnits = (m + kn.mr - 1) / kn.mr
 	g.colUnits = (n + g.cu - 1) / g.cu
 	g.mb, g.nb = 1, 1
 	if nw > 1 {
 		target := tasksPerThread * nw
-		if g.transA && os.Getenv("GEMM_T1") != "" {
-			target = nw
-		}
 		mb := min(g.rowUnits, target)
 		if !g.bInPlace {
 			// Each row block packs its own copy of B: keep them few.
@@ -221,6 +225,9 @@ func (g *gemmJob) work(scratch []float32) {
 		j0 := tj * g.colUnits / g.nb * g.cu
 		j1 := min(g.n, (tj+1)*g.colUnits/g.nb*g.cu)
 		g.block(scratch, i0, i1, j0, j1)
+		if g.stream {
+			g.kern.fence()
+		}
 	}
 }
 
@@ -228,15 +235,17 @@ func (g *gemmJob) work(scratch []float32) {
 func (g *gemmJob) block(scratch []float32, i0, i1, j0, j1 int) {
 	kn := g.kern
 	mr, nr := kn.mr, kn.nr
-	abase := uintptr(unsafe.Pointer(unsafe.SliceData(g.a)))
+	cbase := uintptr(unsafe.Pointer(unsafe.SliceData(g.c)))
 	mc := max(mr, blockM/mr*mr)
 	for jc := j0; jc < j1; jc += blockN {
 		nc := min(blockN, j1-jc)
 		for pc := 0; pc < g.k; pc += blockK {
 			kc := min(blockK, g.k-pc)
-			load, beta := true, float32(1)
-			if pc == 0 {
-				load, beta = g.beta != 0, g.beta
+			mode, beta := modeLoad, float32(1)
+			if pc == 0 && g.beta == 0 {
+				mode = modeStore
+			} else if pc == 0 {
+				beta = g.beta
 			}
 			var bp []float32
 			ldbp := nr
@@ -244,14 +253,15 @@ func (g *gemmJob) block(scratch []float32, i0, i1, j0, j1 int) {
 				bp, ldbp = g.b[pc*g.ldb+jc:], g.ldb
 			} else {
 				bp = scratch[:kc*((nc+nr-1)/nr*nr)]
-				packB(bp, g.transB, g.b, g.ldb, pc, kc, jc, nc, nr, kn.transpose16)
+				packB(bp, g.transB, g.b, g.ldb, pc, kc, jc, nc, nr, kn.transpose, kn.tsize)
 			}
-			// Prefetch stride: for an untransposed A, spread the next tile's
-			// rows ((mr-1)·lda + kc elements) over the kc steps, one line at
-			// most per step; for a transposed A, one row of A per step.
-			pfstep := min(64, ((mr-1)*g.lda+kc)*4/kc)
+			// Prefetch: for an untransposed A, the next tile's rows
+			// ((mr-1)·lda + kc elements), spread over the kc steps with one
+			// line at most per step; for a transposed A, this tile's A
+			// pfDist rows of A ahead.
+			pfoff, pfstep := mr*g.lda*4, min(64, ((mr-1)*g.lda+kc)*4/kc)
 			if g.transA {
-				pfstep = g.lda * 4
+				pfoff, pfstep = pfDist*g.lda*4, g.lda*4
 			}
 			for ic := i0; ic < i1; ic += mc {
 				mcur := min(mc, i1-ic)
@@ -263,21 +273,15 @@ func (g *gemmJob) block(scratch []float32, i0, i1, j0, j1 int) {
 					} else {
 						bpan = bp[jr*kc:]
 					}
-					for ir := 0; ir < mcur; ir += mr {
-						i := ic + ir
-						ai := i*g.rsa + pc*g.csa
-						// Prefetch the rows of the next tile (A untransposed),
-						// or this tile's A pfDist steps of p ahead (transposed).
-						pf := abase + uintptr(ai+mr*g.rsa)*4
-						if g.transA {
-							pf = abase + uintptr(ai+pfDist*g.csa)*4
-						}
-						kn.tile(min(mr, mcur-ir), cols, kc,
-							g.a[ai:], g.rsa, g.csa,
-							bpan, ldbp,
-							g.c[i*g.ldc+jc+jr:], g.ldc, beta, load,
-							pf, pfstep)
+					md := mode
+					if g.stream && cols == nr && (cbase+uintptr(ic*g.ldc+jc+jr)*4)%uintptr(kn.align) == 0 {
+						md = modeStream // every row is aligned: ldc*4 is a multiple of align
 					}
+					kn.tile(mcur, cols, kc,
+						g.a[ic*g.rsa+pc*g.csa:], g.rsa, g.csa,
+						bpan, ldbp,
+						g.c[ic*g.ldc+jc+jr:], g.ldc, beta, md,
+						pfoff, pfstep)
 				}
 			}
 		}
@@ -287,8 +291,8 @@ func (g *gemmJob) block(scratch []float32, i0, i1, j0, j1 int) {
 // packB copies op(B)[pc:pc+kc, jc:jc+nc] into panels of nr columns: panel q
 // holds columns jc+q·nr… as a kc×nr row-major block at dst[q·kc·nr:]. Columns
 // past nc in the last panel are left as they were (kernels never read them).
-// t16, if not nil, transposes 16×16 blocks of a transposed B.
-func packB(dst []float32, transB bool, b []float32, ldb, pc, kc, jc, nc, nr int, t16 func(dst []float32, ldd int, src []float32, lds int)) {
+// tr, if not nil, transposes ts×ts blocks of a transposed B.
+func packB(dst []float32, transB bool, b []float32, ldb, pc, kc, jc, nc, nr int, tr func(dst []float32, ldd int, src []float32, lds int), ts int) {
 	for jp := 0; jp < nc; jp += nr {
 		w := min(nr, nc-jp)
 		pan := dst[jp*kc : jp*kc+kc*nr]
@@ -302,14 +306,14 @@ func packB(dst []float32, transB bool, b []float32, ldb, pc, kc, jc, nc, nr int,
 		// op(B)(pc+p, jc+jp+jj) = b[(jc+jp+jj)*ldb + pc+p]
 		src := b[(jc+jp)*ldb+pc:]
 		jj := 0
-		if t16 != nil {
-			for ; jj+16 <= w; jj += 16 {
+		if tr != nil {
+			for ; jj+ts <= w; jj += ts {
 				p := 0
-				for ; p+16 <= kc; p += 16 {
-					t16(pan[p*nr+jj:], nr, src[jj*ldb+p:], ldb)
+				for ; p+ts <= kc; p += ts {
+					tr(pan[p*nr+jj:], nr, src[jj*ldb+p:], ldb)
 				}
 				for ; p < kc; p++ {
-					d := pan[p*nr+jj : p*nr+jj+16]
+					d := pan[p*nr+jj : p*nr+jj+ts]
 					for q := range d {
 						d[q] = src[(jj+q)*ldb+p]
 					}
