@@ -27,7 +27,9 @@ type BatchNorm2D struct {
 	eng         *gemm.Engine
 	n           int
 	train       bool
-	y, xhat, dx []float32
+	x, y, dx    []float32
+	scale       [512]float32 // x̂ = x·scale + shift, from the last training Forward
+	shift       [512]float32
 	invStd      []float32
 	part        []float64 // per-chunk partial sums
 	dgam, dbet  []float64
@@ -66,7 +68,7 @@ func (b *BatchNorm2D) clone() Layer {
 	d.RunningMean = append([]float32(nil), b.RunningMean...)
 	d.RunningVar = append([]float32(nil), b.RunningVar...)
 	d.invStd = make([]float32, len(b.invStd))
-	d.y, d.xhat, d.dx, d.part, d.dgam, d.dbet = nil, nil, nil, nil, nil, nil
+	d.x, d.y, d.dx, d.part, d.dgam, d.dbet = nil, nil, nil, nil, nil, nil
 	return &d
 }
 
@@ -147,16 +149,22 @@ func (b *BatchNorm2D) Forward(x []float32, n int, train bool) []float32 {
 			scale[j] = float32(inv)
 			shift[j] = float32(-mean * inv)
 		}
-		b.xhat = grow(b.xhat, len(x))
-		xh := b.xhat
-		g, be := b.Gamma.W, b.Beta.W
+		// Keep x and the per-channel affine map to x̂ (x̂ = x·scale + shift)
+		// instead of storing x̂: Backward recomputes it, which costs less
+		// than writing and reading another activation-sized buffer.
+		b.x = x
+		b.scale, b.shift = scale, shift
+		var ys, yb [512]float32
+		for j := 0; j < c; j++ {
+			ys[j] = scale[j] * b.Gamma.W[j]
+			yb[j] = shift[j]*b.Gamma.W[j] + b.Beta.W[j]
+		}
 		b.eng.Parallel(m, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
-				xr, hr, yr := x[r*c:(r+1)*c], xh[r*c:(r+1)*c], y[r*c:(r+1)*c]
+				xr, yr := x[r*c:(r+1)*c], y[r*c:(r+1)*c]
+				yr = yr[:len(xr)]
 				for j := range xr {
-					h := xr[j]*scale[j] + shift[j]
-					hr[j] = h
-					yr[j] = h*g[j] + be[j]
+					yr[j] = xr[j]*ys[j] + yb[j]
 				}
 			}
 		})
@@ -185,13 +193,15 @@ func (b *BatchNorm2D) Backward(dy []float32) []float32 {
 	}
 	c := b.shape.C
 	m := len(dy) / c
-	xh := b.xhat
+	x := b.x
+	sc, sh := &b.scale, &b.shift
 	dg, db := b.dgam[:c], b.dbet[:c]
 	b.chunkSums(m, c, dg, db, func(r0, r1 int, p1, p2 []float64) {
 		for r := r0; r < r1; r++ {
-			dr, hr := dy[r*c:(r+1)*c], xh[r*c:(r+1)*c]
+			dr, xr := dy[r*c:(r+1)*c], x[r*c:(r+1)*c]
+			xr = xr[:len(dr)]
 			for j, d := range dr {
-				p1[j] += float64(d * hr[j])
+				p1[j] += float64(d * (xr[j]*sc[j] + sh[j]))
 				p2[j] += float64(d)
 			}
 		}
@@ -209,9 +219,10 @@ func (b *BatchNorm2D) Backward(dy []float32) []float32 {
 	dx := b.dx
 	b.eng.Parallel(m, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			dr, hr, xr := dy[r*c:(r+1)*c], xh[r*c:(r+1)*c], dx[r*c:(r+1)*c]
+			dr, xr, or := dy[r*c:(r+1)*c], x[r*c:(r+1)*c], dx[r*c:(r+1)*c]
+			xr, or = xr[:len(dr)], or[:len(dr)]
 			for j, d := range dr {
-				xr[j] = k1[j]*d - k2[j] - k3[j]*hr[j]
+				or[j] = k1[j]*d - k2[j] - k3[j]*(xr[j]*sc[j]+sh[j])
 			}
 		}
 	})

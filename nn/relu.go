@@ -1,6 +1,10 @@
 package nn
 
-import "convscope/internal/gemm"
+import (
+	"math"
+
+	"convscope/internal/gemm"
+)
 
 // ReLU is max(0, x), elementwise.
 type ReLU struct {
@@ -29,8 +33,14 @@ func (l *ReLU) Forward(x []float32, n int, train bool) []float32 {
 	l.y = grow(l.y, len(x))
 	y := l.y
 	l.eng.Parallel(len(x), func(lo, hi int) {
-		for i, v := range x[lo:hi] {
-			y[lo+i] = max(v, 0)
+		in, out := x[lo:hi], y[lo:hi]
+		out = out[:len(in)]
+		for i, v := range in {
+			// Clear negatives without a branch: the sign bit, smeared over
+			// the word, masks the value out (-0 becomes +0; NaN with the sign
+			// bit set becomes 0).
+			b := math.Float32bits(v)
+			out[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
 		}
 	})
 	return y
@@ -41,12 +51,15 @@ func (l *ReLU) Backward(dy []float32) []float32 {
 	l.dx = grow(l.dx, len(dy))
 	dx, y := l.dx, l.y
 	l.eng.Parallel(len(dy), func(lo, hi int) {
-		for i, d := range dy[lo:hi] {
-			if y[lo+i] > 0 {
-				dx[lo+i] = d
-			} else {
-				dx[lo+i] = 0
-			}
+		d, yy, out := dy[lo:hi], y[lo:hi], dx[lo:hi]
+		yy, out = yy[:len(d)], out[:len(d)]
+		for i := range d {
+			// y >= 0, so y > 0 exactly when its bits are non-zero: build an
+			// all-ones mask from them without a branch (branches on the sign
+			// of activations mispredict half the time).
+			b := math.Float32bits(yy[i])
+			mask := uint32(int32(-b) >> 31)
+			out[i] = math.Float32frombits(math.Float32bits(d[i]) & mask)
 		}
 	})
 	return dx

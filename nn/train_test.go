@@ -17,7 +17,7 @@ var (
 )
 
 // realData loads the real MNIST set once (it ships in the GoMNIST module).
-func realData(t *testing.T) (*mnist.Set, *mnist.Set) {
+func realData(t testing.TB) (*mnist.Set, *mnist.Set) {
 	t.Helper()
 	realOnce.Do(func() { realTr, realTe, realErr = mnist.Load("") })
 	if realErr != nil {
