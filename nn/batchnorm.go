@@ -17,22 +17,29 @@ import (
 // MNIST epoch, and short runs evaluate sensibly.
 // Params: weight (gamma) [C], bias (beta) [C]; running_mean and running_var [C] are state.
 type BatchNorm2D struct {
-	shape       Shape
-	Eps         float64
-	Momentum    float64
-	Gamma, Beta *Param
-	RunningMean []float32
-	RunningVar  []float32
-	Updates     int64 // training batches seen (PyTorch's num_batches_tracked)
-	eng         *gemm.Engine
-	n           int
-	train       bool
-	x, y, dx    []float32
-	scale       [512]float32 // x̂ = x·scale + shift, from the last training Forward
-	shift       [512]float32
-	invStd      []float32
-	part        []float64 // per-chunk partial sums
-	dgam, dbet  []float64
+	shape        Shape
+	Eps          float64
+	Momentum     float64
+	Gamma, Beta  *Param
+	RunningMean  []float32
+	RunningVar   []float32
+	Updates      int64 // training batches seen (PyTorch's num_batches_tracked)
+	eng          *gemm.Engine
+	n            int
+	train        bool
+	x, y, dy, dx []float32
+	scale        [512]float32 // x̂ = x·scale + shift, from the last training Forward
+	shift        [512]float32
+	ys, yb       [512]float32 // y = x·ys + yb
+	k1, k2, k3   [512]float32 // Backward's per-channel coefficients
+	m            int
+	backward     bool
+	sumFn        func(lo, hi int)
+	affFn        func(lo, hi int)
+	bwdFn        func(lo, hi int)
+	invStd       []float32
+	part         []float64 // per-chunk partial sums
+	dgam, dbet   []float64
 }
 
 // bnChunk is the number of rows reduced together; fixed so sums do not depend on the thread count.
@@ -68,34 +75,94 @@ func (b *BatchNorm2D) clone() Layer {
 	d.RunningMean = append([]float32(nil), b.RunningMean...)
 	d.RunningVar = append([]float32(nil), b.RunningVar...)
 	d.invStd = make([]float32, len(b.invStd))
-	d.x, d.y, d.dx, d.part, d.dgam, d.dbet = nil, nil, nil, nil, nil, nil
+	d.x, d.y, d.dy, d.dx, d.part, d.dgam, d.dbet = nil, nil, nil, nil, nil, nil, nil
+	d.sumFn, d.affFn, d.bwdFn = nil, nil, nil
 	return &d
 }
 
-// chunkSums computes, for each chunk of bnChunk rows of the m×c matrices, the
-// per-channel sums of f(row) into b.part[chunk*2c : ...], then reduces them in
-// chunk order into s1 and s2.
-func (b *BatchNorm2D) chunkSums(m, c int, s1, s2 []float64, f func(r0, r1 int, p1, p2 []float64)) {
+// fns binds the parallel loop bodies once, so that calls to the engine
+// allocate nothing (a closure handed to another goroutine escapes).
+func (b *BatchNorm2D) fns() {
+	if b.sumFn == nil {
+		b.sumFn, b.affFn, b.bwdFn = b.sumChunks, b.affine, b.backChunk
+	}
+}
+
+// chunkSums computes, for each chunk of bnChunk rows, per-channel partial
+// sums into b.part (in parallel), then reduces them in chunk order into s1
+// and s2, so the result does not depend on the thread count. backward selects
+// the sums: Σx and Σx² (false) or Σdy·x̂ and Σdy (true).
+func (b *BatchNorm2D) chunkSums(m int, backward bool, s1, s2 []float64) {
+	c := b.shape.C
 	nch := (m + bnChunk - 1) / bnChunk
 	if cap(b.part) < nch*2*c {
 		b.part = make([]float64, nch*2*c)
 	}
-	part := b.part[:nch*2*c]
-	clear(part)
-	b.eng.Parallel(nch, func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			r0 := ch * bnChunk
-			r1 := min(r0+bnChunk, m)
-			f(r0, r1, part[ch*2*c:ch*2*c+c], part[ch*2*c+c:(ch+1)*2*c])
-		}
-	})
+	b.part = b.part[:nch*2*c]
+	clear(b.part)
+	b.m, b.backward = m, backward
+	b.fns()
+	b.eng.Parallel(nch, b.sumFn)
 	clear(s1)
 	clear(s2)
 	for ch := 0; ch < nch; ch++ {
-		p := part[ch*2*c:]
+		p := b.part[ch*2*c:]
 		for j := 0; j < c; j++ {
 			s1[j] += p[j]
 			s2[j] += p[c+j]
+		}
+	}
+}
+
+func (b *BatchNorm2D) sumChunks(lo, hi int) {
+	c, x, dy := b.shape.C, b.x, b.dy
+	sc, sh := &b.scale, &b.shift
+	for ch := lo; ch < hi; ch++ {
+		p1, p2 := b.part[ch*2*c:ch*2*c+c], b.part[ch*2*c+c:(ch+1)*2*c]
+		r0 := ch * bnChunk
+		r1 := min(r0+bnChunk, b.m)
+		for r := r0; r < r1; r++ {
+			xr := x[r*c : (r+1)*c]
+			if b.backward {
+				dr := dy[r*c : (r+1)*c]
+				xr = xr[:len(dr)]
+				for j, d := range dr {
+					p1[j] += float64(d * (xr[j]*sc[j] + sh[j]))
+					p2[j] += float64(d)
+				}
+				continue
+			}
+			for j, v := range xr {
+				fv := float64(v)
+				p1[j] += fv
+				p2[j] += fv * fv
+			}
+		}
+	}
+}
+
+// affine writes y = x·ys + yb for rows [lo, hi).
+func (b *BatchNorm2D) affine(lo, hi int) {
+	c, x, y := b.shape.C, b.x, b.y
+	ys, yb := &b.ys, &b.yb
+	for r := lo; r < hi; r++ {
+		xr, yr := x[r*c:(r+1)*c], y[r*c:(r+1)*c]
+		yr = yr[:len(xr)]
+		for j := range xr {
+			yr[j] = xr[j]*ys[j] + yb[j]
+		}
+	}
+}
+
+// backChunk writes dx for rows [lo, hi).
+func (b *BatchNorm2D) backChunk(lo, hi int) {
+	c, x, dy, dx := b.shape.C, b.x, b.dy, b.dx
+	sc, sh, k1, k2, k3 := &b.scale, &b.shift, &b.k1, &b.k2, &b.k3
+	for r := lo; r < hi; r++ {
+		dr, xr, or := dy[r*c:(r+1)*c], x[r*c:(r+1)*c], dx[r*c:(r+1)*c]
+		xr, or = xr[:len(dr)], or[:len(dr)]
+		for j, d := range dr {
+			or[j] = k1[j]*d - k2[j] - k3[j]*(xr[j]*sc[j]+sh[j])
 		}
 	}
 }
@@ -106,29 +173,22 @@ func (b *BatchNorm2D) Forward(x []float32, n int, train bool) []float32 {
 		panic("nn: BatchNorm2D.Forward: input size mismatch")
 	}
 	c := b.shape.C
+	if c > len(b.scale) {
+		panic("nn: BatchNorm2D supports at most 512 channels")
+	}
 	m := len(x) / c
 	b.n, b.train = n, train
 	b.y = grow(b.y, len(x))
-	y := b.y
-	var scale, shift [512]float32
-	if c > len(scale) {
-		panic("nn: BatchNorm2D supports at most 512 channels")
-	}
+	// Keep x and the per-channel affine map to x̂ (x̂ = x·scale + shift)
+	// instead of storing x̂: Backward recomputes it, which costs less than
+	// writing and reading another activation-sized buffer.
+	b.x = x
 	if train {
 		if cap(b.dgam) < c {
 			b.dgam, b.dbet = make([]float64, c), make([]float64, c)
 		}
 		sum, sq := b.dgam[:c], b.dbet[:c]
-		b.chunkSums(m, c, sum, sq, func(r0, r1 int, p1, p2 []float64) {
-			for r := r0; r < r1; r++ {
-				row := x[r*c : (r+1)*c]
-				for j, v := range row {
-					fv := float64(v)
-					p1[j] += fv
-					p2[j] += fv * fv
-				}
-			}
-		})
+		b.chunkSums(m, false, sum, sq)
 		t := float64(b.Updates)
 		mom := float32(min(b.Momentum, (1+t)/(10+t)))
 		b.Updates++
@@ -146,44 +206,21 @@ func (b *BatchNorm2D) Forward(x []float32, n int, train bool) []float32 {
 			}
 			b.RunningMean[j] = mom*b.RunningMean[j] + (1-mom)*float32(mean)
 			b.RunningVar[j] = mom*b.RunningVar[j] + (1-mom)*float32(unb)
-			scale[j] = float32(inv)
-			shift[j] = float32(-mean * inv)
+			b.scale[j] = float32(inv)
+			b.shift[j] = float32(-mean * inv)
+			b.ys[j] = b.scale[j] * b.Gamma.W[j]
+			b.yb[j] = b.shift[j]*b.Gamma.W[j] + b.Beta.W[j]
 		}
-		// Keep x and the per-channel affine map to x̂ (x̂ = x·scale + shift)
-		// instead of storing x̂: Backward recomputes it, which costs less
-		// than writing and reading another activation-sized buffer.
-		b.x = x
-		b.scale, b.shift = scale, shift
-		var ys, yb [512]float32
+	} else {
 		for j := 0; j < c; j++ {
-			ys[j] = scale[j] * b.Gamma.W[j]
-			yb[j] = shift[j]*b.Gamma.W[j] + b.Beta.W[j]
+			inv := float32(1 / math.Sqrt(float64(b.RunningVar[j])+b.Eps))
+			b.ys[j] = b.Gamma.W[j] * inv
+			b.yb[j] = b.Beta.W[j] - b.RunningMean[j]*b.ys[j]
 		}
-		b.eng.Parallel(m, func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				xr, yr := x[r*c:(r+1)*c], y[r*c:(r+1)*c]
-				yr = yr[:len(xr)]
-				for j := range xr {
-					yr[j] = xr[j]*ys[j] + yb[j]
-				}
-			}
-		})
-		return y
 	}
-	for j := 0; j < c; j++ {
-		inv := float32(1 / math.Sqrt(float64(b.RunningVar[j])+b.Eps))
-		scale[j] = b.Gamma.W[j] * inv
-		shift[j] = b.Beta.W[j] - b.RunningMean[j]*scale[j]
-	}
-	b.eng.Parallel(m, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xr, yr := x[r*c:(r+1)*c], y[r*c:(r+1)*c]
-			for j := range xr {
-				yr[j] = xr[j]*scale[j] + shift[j]
-			}
-		}
-	})
-	return y
+	b.fns()
+	b.eng.Parallel(m, b.affFn)
+	return b.y
 }
 
 // Backward takes dy of shape [n, H, W, C] (after a training Forward) and returns dx.
@@ -193,38 +230,18 @@ func (b *BatchNorm2D) Backward(dy []float32) []float32 {
 	}
 	c := b.shape.C
 	m := len(dy) / c
-	x := b.x
-	sc, sh := &b.scale, &b.shift
+	b.dy = dy
 	dg, db := b.dgam[:c], b.dbet[:c]
-	b.chunkSums(m, c, dg, db, func(r0, r1 int, p1, p2 []float64) {
-		for r := r0; r < r1; r++ {
-			dr, xr := dy[r*c:(r+1)*c], x[r*c:(r+1)*c]
-			xr = xr[:len(dr)]
-			for j, d := range dr {
-				p1[j] += float64(d * (xr[j]*sc[j] + sh[j]))
-				p2[j] += float64(d)
-			}
-		}
-	})
-	var k1, k2, k3 [512]float32
+	b.chunkSums(m, true, dg, db)
 	for j := 0; j < c; j++ {
 		b.Gamma.G[j] += float32(dg[j])
 		b.Beta.G[j] += float32(db[j])
 		s := b.Gamma.W[j] * b.invStd[j]
-		k1[j] = s
-		k2[j] = s * float32(db[j]/float64(m))
-		k3[j] = s * float32(dg[j]/float64(m))
+		b.k1[j] = s
+		b.k2[j] = s * float32(db[j]/float64(m))
+		b.k3[j] = s * float32(dg[j]/float64(m))
 	}
 	b.dx = grow(b.dx, len(dy))
-	dx := b.dx
-	b.eng.Parallel(m, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			dr, xr, or := dy[r*c:(r+1)*c], x[r*c:(r+1)*c], dx[r*c:(r+1)*c]
-			xr, or = xr[:len(dr)], or[:len(dr)]
-			for j, d := range dr {
-				or[j] = k1[j]*d - k2[j] - k3[j]*(xr[j]*sc[j]+sh[j])
-			}
-		}
-	})
-	return dx
+	b.eng.Parallel(m, b.bwdFn)
+	return b.dx
 }

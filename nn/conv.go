@@ -21,6 +21,8 @@ type Conv2D struct {
 	n         int
 	x, col, y []float32
 	dcol, dx  []float32
+	i2cFn     func(lo, hi int) // bound once: engine calls then allocate nothing
+	c2iFn     func(lo, hi int)
 }
 
 // NewConv2D returns a K×K convolution from in to outC channels with
@@ -56,6 +58,7 @@ func (c *Conv2D) clone() Layer {
 	d := *c
 	d.Weight, d.Bias = cloneParam(c.Weight), cloneParam(c.Bias)
 	d.x, d.col, d.y, d.dcol, d.dx = nil, nil, nil, nil, nil
+	d.i2cFn, d.c2iFn = nil, nil
 	return &d
 }
 
@@ -74,7 +77,10 @@ func (c *Conv2D) Forward(x []float32, n int, train bool) []float32 {
 	a := x
 	if !c.pointwise() {
 		c.col = grow(c.col, m*kk)
-		c.im2col(x, c.col, n)
+		if c.i2cFn == nil {
+			c.i2cFn, c.c2iFn = c.im2col, c.col2im
+		}
+		c.eng.Parallel(n, c.i2cFn)
 		a = c.col
 	}
 	// y = bias, then y += col·W.
@@ -85,50 +91,50 @@ func (c *Conv2D) Forward(x []float32, n int, train bool) []float32 {
 	return c.y
 }
 
-// im2col writes col[(i,oh,ow), (kh,kw,ci)] = x[i, oh+kh, ow+kw, ci].
-func (c *Conv2D) im2col(x, col []float32, n int) {
+// im2col writes col[(i,oh,ow), (kh,kw,ci)] = x[i, oh+kh, ow+kw, ci] for
+// images [lo, hi) of c.x into c.col.
+func (c *Conv2D) im2col(lo, hi int) {
+	x, col := c.x, c.col
 	H, W, C, K := c.in.H, c.in.W, c.in.C, c.K
 	OH, OW := c.out.H, c.out.W
 	seg := K * C
 	kk := K * seg
-	c.eng.Parallel(n, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			for oh := 0; oh < OH; oh++ {
-				for ow := 0; ow < OW; ow++ {
-					row := col[((i*OH+oh)*OW+ow)*kk:]
-					for kh := 0; kh < K; kh++ {
-						src := x[((i*H+oh+kh)*W+ow)*C:]
-						copy(row[kh*seg:(kh+1)*seg], src[:seg])
-					}
+	for i := lo; i < hi; i++ {
+		for oh := 0; oh < OH; oh++ {
+			for ow := 0; ow < OW; ow++ {
+				row := col[((i*OH+oh)*OW+ow)*kk:]
+				for kh := 0; kh < K; kh++ {
+					src := x[((i*H+oh+kh)*W+ow)*C:]
+					copy(row[kh*seg:(kh+1)*seg], src[:seg])
 				}
 			}
 		}
-	})
+	}
 }
 
-// col2im adds dcol back into dx (dx must be zeroed first).
-func (c *Conv2D) col2im(dcol, dx []float32, n int) {
+// col2im clears images [lo, hi) of c.dx and adds c.dcol back into them.
+func (c *Conv2D) col2im(lo, hi int) {
+	dcol, dx := c.dcol, c.dx
 	H, W, C, K := c.in.H, c.in.W, c.in.C, c.K
 	OH, OW := c.out.H, c.out.W
 	seg := K * C
 	kk := K * seg
-	c.eng.Parallel(n, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			for oh := 0; oh < OH; oh++ {
-				for ow := 0; ow < OW; ow++ {
-					row := dcol[((i*OH+oh)*OW+ow)*kk:]
-					for kh := 0; kh < K; kh++ {
-						dst := dx[((i*H+oh+kh)*W+ow)*C:]
-						src := row[kh*seg : (kh+1)*seg]
-						dst = dst[:seg]
-						for j, v := range src {
-							dst[j] += v
-						}
+	clear(dx[lo*H*W*C : hi*H*W*C])
+	for i := lo; i < hi; i++ {
+		for oh := 0; oh < OH; oh++ {
+			for ow := 0; ow < OW; ow++ {
+				row := dcol[((i*OH+oh)*OW+ow)*kk:]
+				for kh := 0; kh < K; kh++ {
+					dst := dx[((i*H+oh+kh)*W+ow)*C:]
+					src := row[kh*seg : (kh+1)*seg]
+					dst = dst[:seg]
+					for j, v := range src {
+						dst[j] += v
 					}
 				}
 			}
 		}
-	})
+	}
 }
 
 // Backward takes dy of shape [n, OH, OW, OutC]; it accumulates dW += colᵀ·dy and
@@ -154,8 +160,7 @@ func (c *Conv2D) Backward(dy []float32) []float32 {
 	}
 	c.dcol = grow(c.dcol, m*kk)
 	c.eng.Sgemm(false, true, m, kk, oc, dy, oc, c.Weight.W, oc, 0, c.dcol, kk)
-	clear(c.dx)
-	c.col2im(c.dcol, c.dx, n)
+	c.eng.Parallel(n, c.c2iFn)
 	return c.dx
 }
 

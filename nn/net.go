@@ -15,6 +15,7 @@ type Net struct {
 	Layers []Layer
 	eng    *gemm.Engine
 	ownEng bool
+	params []*Param // cached by Params
 }
 
 // BN settings of the paper's network (Keras defaults).
@@ -103,11 +104,12 @@ func (n *Net) Clone() *Net {
 
 // Params lists every trainable parameter in layer order.
 func (n *Net) Params() []*Param {
-	var ps []*Param
-	for _, l := range n.Layers {
-		ps = append(ps, l.Params()...)
+	if n.params == nil {
+		for _, l := range n.Layers {
+			n.params = append(n.params, l.Params()...)
+		}
 	}
-	return ps
+	return n.params
 }
 
 // NumParams counts trainable values.

@@ -4,11 +4,12 @@ import "convscope/internal/gemm"
 
 // MaxPool2D takes the maximum over 2×2 windows with stride 2 (odd edges dropped).
 type MaxPool2D struct {
-	in, out Shape
-	eng     *gemm.Engine
-	n       int
-	y, dx   []float32
-	arg     []int32 // index into x of each output's maximum
+	in, out      Shape
+	eng          *gemm.Engine
+	n            int
+	x, y, dy, dx []float32
+	arg          []int32          // index into x of each output's maximum
+	fwdFn, bwdFn func(lo, hi int) // bound once: engine calls then allocate nothing
 }
 
 // NewMaxPool2D returns a 2×2, stride-2 max pooling of activations of shape s.
@@ -36,10 +37,19 @@ func (p *MaxPool2D) Forward(x []float32, n int, train bool) []float32 {
 		p.arg = make([]int32, len(p.y))
 	}
 	p.arg = p.arg[:len(p.y)]
-	y, arg := p.y, p.arg
+	p.x = x
+	if p.fwdFn == nil {
+		p.fwdFn, p.bwdFn = p.forward, p.backward
+	}
+	p.eng.Parallel(n, p.fwdFn)
+	return p.y
+}
+
+func (p *MaxPool2D) forward(lo, hi int) {
+	x, y, arg := p.x, p.y, p.arg
 	H, W, C := p.in.H, p.in.W, p.in.C
 	OH, OW := p.out.H, p.out.W
-	p.eng.Parallel(n, func(lo, hi int) {
+	{
 		for i := lo; i < hi; i++ {
 			for oh := 0; oh < OH; oh++ {
 				for ow := 0; ow < OW; ow++ {
@@ -64,20 +74,23 @@ func (p *MaxPool2D) Forward(x []float32, n int, train bool) []float32 {
 				}
 			}
 		}
-	})
-	return y
+	}
 }
 
 // Backward routes each dy to the position of its window's maximum.
 func (p *MaxPool2D) Backward(dy []float32) []float32 {
 	p.dx = grow(p.dx, p.n*p.in.Size())
-	dx, arg := p.dx, p.arg
-	clear(dx)
-	per := p.out.Size()
-	p.eng.Parallel(p.n, func(lo, hi int) {
-		for i := lo * per; i < hi*per; i++ {
-			dx[arg[i]] += dy[i]
-		}
-	})
-	return dx
+	p.dy = dy
+	p.eng.Parallel(p.n, p.bwdFn)
+	return p.dx
+}
+
+// backward clears images [lo, hi) of dx and routes their dy to the maxima.
+func (p *MaxPool2D) backward(lo, hi int) {
+	in, per := p.in.Size(), p.out.Size()
+	clear(p.dx[lo*in : hi*in])
+	dx, dy, arg := p.dx, p.dy, p.arg
+	for i := lo * per; i < hi*per; i++ {
+		dx[arg[i]] += dy[i]
+	}
 }

@@ -8,9 +8,10 @@ import (
 
 // ReLU is max(0, x), elementwise.
 type ReLU struct {
-	shape Shape
-	eng   *gemm.Engine
-	y, dx []float32
+	shape        Shape
+	eng          *gemm.Engine
+	x, y, dy, dx []float32
+	fwdFn, bwdFn func(lo, hi int) // bound once: engine calls then allocate nothing
 }
 
 // NewReLU returns a ReLU on activations of shape s.
@@ -31,36 +32,43 @@ func (l *ReLU) Forward(x []float32, n int, train bool) []float32 {
 		panic("nn: ReLU.Forward: input size mismatch")
 	}
 	l.y = grow(l.y, len(x))
-	y := l.y
-	l.eng.Parallel(len(x), func(lo, hi int) {
-		in, out := x[lo:hi], y[lo:hi]
-		out = out[:len(in)]
-		for i, v := range in {
-			// Clear negatives without a branch: the sign bit, smeared over
-			// the word, masks the value out (-0 becomes +0; NaN with the sign
-			// bit set becomes 0).
-			b := math.Float32bits(v)
-			out[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
-		}
-	})
-	return y
+	l.x = x
+	if l.fwdFn == nil {
+		l.fwdFn, l.bwdFn = l.forward, l.backward
+	}
+	l.eng.Parallel(len(x), l.fwdFn)
+	return l.y
+}
+
+func (l *ReLU) forward(lo, hi int) {
+	in, out := l.x[lo:hi], l.y[lo:hi]
+	out = out[:len(in)]
+	for i, v := range in {
+		// Clear negatives without a branch: the sign bit, smeared over the
+		// word, masks the value out (-0 becomes +0; NaN with the sign bit
+		// set becomes 0).
+		b := math.Float32bits(v)
+		out[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+	}
 }
 
 // Backward returns dx = dy where the output was positive, else 0.
 func (l *ReLU) Backward(dy []float32) []float32 {
 	l.dx = grow(l.dx, len(dy))
-	dx, y := l.dx, l.y
-	l.eng.Parallel(len(dy), func(lo, hi int) {
-		d, yy, out := dy[lo:hi], y[lo:hi], dx[lo:hi]
-		yy, out = yy[:len(d)], out[:len(d)]
-		for i := range d {
-			// y >= 0, so y > 0 exactly when its bits are non-zero: build an
-			// all-ones mask from them without a branch (branches on the sign
-			// of activations mispredict half the time).
-			b := math.Float32bits(yy[i])
-			mask := uint32(int32(-b) >> 31)
-			out[i] = math.Float32frombits(math.Float32bits(d[i]) & mask)
-		}
-	})
-	return dx
+	l.dy = dy
+	l.eng.Parallel(len(dy), l.bwdFn)
+	return l.dx
+}
+
+func (l *ReLU) backward(lo, hi int) {
+	d, yy, out := l.dy[lo:hi], l.y[lo:hi], l.dx[lo:hi]
+	yy, out = yy[:len(d)], out[:len(d)]
+	for i := range d {
+		// y >= 0, so y > 0 exactly when its bits are non-zero: build an
+		// all-ones mask from them without a branch (branches on the sign of
+		// activations mispredict half the time).
+		b := math.Float32bits(yy[i])
+		mask := uint32(int32(-b) >> 31)
+		out[i] = math.Float32frombits(math.Float32bits(d[i]) & mask)
+	}
 }
