@@ -41,7 +41,7 @@ var testCfg = nn.Config{Epochs: 10, Batch: 64, LR: 0.001, Optimizer: "adam", See
 func newTestModel(t testing.TB, w, h int) (*model, *fakeCtl) {
 	t.Helper()
 	ctl := &fakeCtl{canSave: true}
-	m := newModel(ctl, runInfo{network: "paper-cnn 28x28x1 → 10 classes, 214826 params", cfg: testCfg, canSave: true}, newTabs(newKeyMap()))
+	m := newModel(ctl, runInfo{network: "paper-cnn 28x28x1 → 10 classes, 214826 params", cfg: testCfg, canSave: true}, newTabs(newKeyMap(), Options{}))
 	m.profile = colorprofile.TrueColor
 	m.restyle()
 	send(m, tea.WindowSizeMsg{Width: w, Height: h})

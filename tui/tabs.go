@@ -35,15 +35,16 @@ type keyHelper interface {
 	KeyHelp() []key.Binding
 }
 
-// newTabs returns the program's tabs in the order of the keys 1..6.
-func newTabs(keys keyMap) []tab {
+// newTabs returns the program's tabs in the order of the keys 1..6; opts
+// gives them the run's data (the test images) and folder.
+func newTabs(keys keyMap, opts Options) []tab {
 	return []tab{
 		newTrainTab(keys),
-		&placeholderTab{title: "Samples", what: "test images with the network's guesses and their probabilities"},
-		&placeholderTab{title: "Mistakes", what: "the test images the network gets wrong, worst first"},
-		&placeholderTab{title: "Confusion", what: "the confusion matrix and per-class precision, recall and F1"},
-		&placeholderTab{title: "Layers", what: "each layer's activations for one image"},
-		&placeholderTab{title: "Draw", what: "draw a digit and watch the network read it"},
+		newSamplesTab(keys, opts),
+		newMistakesTab(keys, opts),
+		newConfusionTab(keys, opts),
+		newLayersTab(keys),
+		newDrawTab(keys),
 	}
 }
 

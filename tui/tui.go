@@ -79,7 +79,7 @@ func run(ctx context.Context, opts Options, pr program) error {
 	}
 
 	r := startRunner(ctx, pr.train, h)
-	root := newModel(r, info, newTabs(newKeyMap()))
+	root := newModel(r, info, newTabs(newKeyMap(), opts))
 	if len(opts.History) > 0 {
 		root.Update(historyMsg(append([]nn.EpochStats(nil), opts.History...)))
 	}
