@@ -238,4 +238,3 @@ func (s *saver) stopped(t *nn.Trainer, w io.Writer) error {
 func (s *saver) failed(err error) error {
 	return fmt.Errorf("%w; the last good checkpoint is %s", err, s.keep.Path(checkpoint.LastFile))
 }
-
