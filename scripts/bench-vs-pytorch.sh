@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Times convscope and the reference PyTorch script on this machine, one after
+# the other, with the same thread count, and prints both figures and the ratio.
+# Needs Debian's PyTorch: apt-get install -y python3-torch python3-numpy
+#   scripts/bench-vs-pytorch.sh [threads] [batches]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=${1:-2}
+batches=${2:-300}
+ref=${PYTORCH_REF:-../shared/bench/seed_cnn.py}
+go build -o /tmp/convscope-bench .
+run_cs() { GOMAXPROCS=$threads /tmp/convscope-bench bench --threads "$threads" --batches "$batches" --json; }
+run_pt() { /usr/bin/python3 "$ref" --threads "$threads" --blas-threads "$1" --epochs 1 --limit-batches "$batches" --log-every 0 --infer-reps 2 | sed -n 's/^JSON //p'; }
+cs1=$(run_cs)
+pt1=$(run_pt 1)
+pt2=$(run_pt "$threads")
+cs2=$(run_cs)
+python3 - "$cs1" "$cs2" "$pt1" "$pt2" <<'PY'
+import json, sys
+cs = [json.loads(a) for a in sys.argv[1:3]]
+pt = [json.loads(a) for a in sys.argv[3:5]]
+def pt_train(j): return j["epochs"][-1]["train"]["steady"]["ips"]
+def pt_infer(j): return j["epochs"][-1]["eval"]["infer_best_ips"]
+ct = max(c["train_images_per_second"] for c in cs)
+ci = max(c["infer_images_per_second"] for c in cs)
+pt_t = max(pt_train(p) for p in pt)
+pt_i = max(pt_infer(p) for p in pt)
+print(f"kernel {cs[0]['kernel']}, {cs[0]['threads']} threads")
+print(f"{'':12}{'convscope':>12}{'PyTorch':>12}{'ratio':>8}")
+print(f"{'train img/s':12}{ct:12.0f}{pt_t:12.0f}{ct/pt_t:8.2f}")
+print(f"{'infer img/s':12}{ci:12.0f}{pt_i:12.0f}{(ci/pt_i if pt_i else float('nan')):8.2f}")
+print("convscope runs:", [round(c["train_images_per_second"]) for c in cs], "PyTorch runs (blas 1, blas N):", [round(pt_train(p)) for p in pt], [round(pt_infer(p)) for p in pt])
+PY
