@@ -260,18 +260,16 @@ func (t *drawTab) key(msg tea.KeyPressMsg) tea.Cmd {
 
 // drawLayout is where the Draw tab puts its parts, in tab coordinates.
 type drawLayout struct {
-	big          bool // two cells per pixel
-	border       bool // a frame around the canvas
-	title        bool // a line above the canvas
-	cx, cy       int  // the canvas's first cell (inside the frame)
-	cw, ch       int  // the canvas's size in cells
-	px           int  // the column of the preprocessed digit and the prediction
-	probsX       int  // the column of the probabilities
-	probsY       int  // their first line
-	probsW       int
-	hintY        int // the line of key hints; -1 for none
-	procBeside   bool
-	probsCompact bool
+	big    bool // two cells per pixel
+	border bool // a frame around the canvas
+	title  bool // a line above the canvas
+	cx, cy int  // the canvas's first cell (inside the frame)
+	cw, ch int  // the canvas's size in cells
+	px     int  // the column of the preprocessed digit and the prediction
+	probsX int  // the column of the probabilities
+	probsY int  // their first line
+	probsW int
+	hintY  int // the line of key hints; -1 for none
 }
 
 func (t *drawTab) layout() drawLayout {
@@ -292,7 +290,10 @@ func (t *drawTab) layout() drawLayout {
 	if right >= drawSide+layersGap+18 && !l.big {
 		l.probsX, l.probsY, l.probsW = l.px+drawSide+layersGap, b2i(l.title), right-drawSide-layersGap
 	} else {
-		l.probsX, l.probsY, l.probsW = l.px, b2i(l.title)+drawSide/2+1, right
+		l.probsX, l.probsY, l.probsW = l.px, b2i(l.title)+drawSide/2, right
+		if h-l.probsY >= 12 { // room for a blank line above the bars
+			l.probsY++
+		}
 	}
 	l.probsW = min(l.probsW, 50)
 	return l
@@ -426,5 +427,6 @@ func (t *drawTab) predView(w int, st views.Styles) string {
 	if !t.current() {
 		head += st.Muted.Render(" …")
 	}
-	return head + "\n" + views.Probs(t.probs, nil, -1, pred, w, st)
+	// No true class: Probs would mark the answer as wrong, so mark nothing.
+	return head + "\n" + views.Probs(t.probs, nil, -1, -1, w, st)
 }

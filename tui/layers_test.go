@@ -501,3 +501,37 @@ func TestInspectNoRace(t *testing.T) {
 		t.Errorf("after the commands: layers current %v, draw current %v", lt.current(), dt.current())
 	}
 }
+
+// TestLayersSizes draws layers of every kind in every mode at the smallest,
+// a common and a large size: the view must fill the tab exactly.
+func TestLayersSizes(t *testing.T) {
+	net := inspectNet(t)
+	st := views.NewStyles(true, colorprofile.TrueColor)
+	lt := layersWith(t, net, 80, 19)
+	for _, sz := range [][2]int{{60, 15}, {80, 19}, {200, 55}} {
+		lt.SetSize(sz[0], sz[1])
+		for _, layer := range []int{0, 3, 6, 13, 17, 20, 22, 26} {
+			for _, mode := range []string{"grid", "zoom", "kernels", "last page"} {
+				lt.layer, lt.zoom, lt.kernels, lt.ch, lt.kfirst = layer, false, false, 0, 0
+				switch mode {
+				case "zoom":
+					lt.openZoom()
+				case "kernels":
+					pressKeys(t, lt, "w", "right")
+				case "last page":
+					lt.ch = 1000
+				}
+				out := lt.View(st)
+				lines := strings.Split(out, "\n")
+				if len(lines) != sz[1] {
+					t.Fatalf("%dx%d %s %s: %d lines", sz[0], sz[1], net.LayerName(layer), mode, len(lines))
+				}
+				for i, l := range lines {
+					if w := lipgloss.Width(l); w != sz[0] {
+						t.Fatalf("%dx%d %s %s: line %d is %d wide: %q", sz[0], sz[1], net.LayerName(layer), mode, i, w, plain(l))
+					}
+				}
+			}
+		}
+	}
+}

@@ -218,8 +218,12 @@ func (t *layersTab) paneView(l layersLayout, st views.Styles) (head, body string
 		info, b := t.zoomView(l, st)
 		return head + "\n" + info, b
 	case t.isOutput():
-		return head + "\n" + st.Muted.Render("class probabilities: the softmax of these logits"),
-			views.Probs(t.tr.Probs, nil, t.img.Label, t.tr.Pred, min(l.rw, 60), st)
+		pred := t.tr.Pred
+		if t.img.Label < 0 { // no true class: Probs would mark the answer as wrong
+			pred = -1
+		}
+		return head + "\n" + st.Muted.Render(fmt.Sprintf("class probabilities: the softmax of these logits · pred %d", t.tr.Pred)),
+			views.Probs(t.tr.Probs, nil, t.img.Label, pred, min(l.rw, 60), st)
 	case !t.spatial():
 		first, cur := t.first(), t.channel()
 		strip, sl := views.FeatureStrip(t.tr.Outs[t.layer], first, cur, l.rw, l.bodyH, st)
@@ -313,8 +317,12 @@ func (t *layersTab) zoomView(l layersLayout, st views.Styles) (string, string) {
 	mathH := max(mapH, min(l.bodyH, 8))
 	conv, isConv := t.net.Layers[t.layer].(*nn.Conv2D)
 	if isConv {
-		// Room for the partial sums, and below them two rows of kernels.
+		// Room for the partial sums, and below them two rows of kernels;
+		// all the height when not even one row of kernels fits.
 		mathH = min(l.bodyH, max(mapH, min(l.bodyH-2*(conv.K+1)-1, 22)))
+		if l.bodyH-mathH < conv.K+2 {
+			mathH = l.bodyH
+		}
 	}
 	var kern string
 	math := t.cellMath(v, mathW, mathH, st)
@@ -409,7 +417,11 @@ func (t *layersTab) kernelGrid(l layersLayout, st views.Styles) (string, string)
 	}
 	ks, caps := splitKernel(conv.Kernel(ch), conv.K, inC, order)
 	first := t.kernelFirst()
-	grid, kl := views.Kernels(ks[first:], conv.K, caps[first:], 0, l.rw, l.bodyH, st)
+	var scale float32 // the same colour scale on every page
+	for _, v := range conv.Kernel(ch) {
+		scale = max(scale, float32(math.Abs(float64(v))))
+	}
+	grid, kl := views.Kernels(ks[first:], conv.K, caps[first:], scale, l.rw, l.bodyH, st)
 	of := ""
 	if i != t.layer {
 		of = " made by " + t.net.LayerName(i)

@@ -208,3 +208,21 @@ func TestFeatureStrip(t *testing.T) {
 		t.Errorf("10 units in bands of 30 need 1 band, got %d", l.Bands)
 	}
 }
+
+func TestCellMath(t *testing.T) {
+	st := NewStyles(true, colorprofile.TrueColor)
+	bn := BatchNormMath("conv2d_1", 0.5, 0.1, 0.25, 1e-3, 2, -0.5, float32((0.5-0.1)/math.Sqrt(0.251)*2-0.5), 50, 10, st)
+	relu := ReLUMath("batch_norm_1", -0.25, 0, 50, 10, st)
+	pool := PoolMath("relu_2", []float32{0.1, 0.7, 0, 0.3}, 2, 8, 4, 0.7, 50, 10, st)
+	wrong := ReLUMath("batch_norm_1", 0.5, 0.25, 30, 10, NewStyles(true, colorprofile.Ascii))
+	for name, out := range map[string]string{"bn": bn, "relu": relu, "pool": pool, "wrong": wrong} {
+		t.Run(name, func(t *testing.T) {
+			fmFits(t, name, out, 50, 10)
+			text := ansi.Strip(out)
+			if ok := name != "wrong"; strings.Contains(text, "✓") != ok {
+				t.Errorf("the check mark should be %v:\n%s", ok, text)
+			}
+			golden.RequireEqual(t, out)
+		})
+	}
+}

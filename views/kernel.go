@@ -49,7 +49,7 @@ func Kernels(ks [][]float32, k int, captions []string, scale float32, w, h int, 
 		return "", l
 	}
 	if !(scale > 0) {
-		for _, kv := range ks[:n] {
+		for _, kv := range ks {
 			for _, v := range kv[:k*k] {
 				if a := float32(math.Abs(float64(v))); a > scale && !math.IsInf(float64(a), 0) {
 					scale = a
