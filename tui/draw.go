@@ -34,7 +34,7 @@ type drawKeys struct {
 
 func newDrawKeys() drawKeys {
 	return drawKeys{
-		Paint: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "paint at the cursor")),
+		Paint: key.NewBinding(key.WithKeys("space", "p"), key.WithHelp("space/p", "paint at the cursor")),
 		Erase: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "erase at the cursor")),
 		Pen:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "pen down/up: the arrows draw as they move")),
 		Clear: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "clear the canvas")),
@@ -400,7 +400,7 @@ func (t *drawTab) View(st views.Styles) string {
 		if t.note != "" {
 			lines[l.hintY] = st.Warn.Render(t.note)
 		} else {
-			lines[l.hintY] = keyHints([][2]string{{"mouse", "draw"}, {"←↓↑→", "move"}, {"p", "paint"}, {"x", "erase"},
+			lines[l.hintY] = keyHints([][2]string{{"mouse", "draw"}, {"←↓↑→", "move"}, {"space", "paint"}, {"x", "erase"},
 				{"d", "pen"}, {"c", "clear"}, {"u", "undo"}, {"enter", "layers"}}, t.w, st)
 		}
 	}
@@ -430,3 +430,7 @@ func (t *drawTab) predView(w int, st views.Styles) string {
 	// No true class: Probs would mark the answer as wrong, so mark nothing.
 	return head + "\n" + views.Probs(t.probs, nil, -1, -1, w, st)
 }
+
+// claimsKey takes space from the root (where it pauses training): on the
+// canvas it paints, as the brush's key.
+func (t *drawTab) claimsKey(msg tea.KeyPressMsg) bool { return msg.String() == "space" }

@@ -239,3 +239,38 @@ func TestDrawView(t *testing.T) {
 		})
 	}
 }
+
+// TestDrawSpacePaints: on the Draw tab space paints (the key); on
+// other tabs it still pauses training.
+func TestDrawSpacePaints(t *testing.T) {
+	m, ctl := newTestModel(t, 100, 30)
+	send(m, press("6"))
+	d, ok := m.tabs[tabDraw].(*drawTab)
+	if !ok {
+		t.Fatalf("tab %d is %T, want *drawTab", tabDraw, m.tabs[tabDraw])
+	}
+	inked := func() int {
+		n := 0
+		for _, v := range d.canvas {
+			if v > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	if inked() != 0 {
+		t.Fatalf("canvas starts with ink")
+	}
+	send(m, press("space"))
+	if ctl.pauses != 0 {
+		t.Errorf("space on the Draw tab paused training")
+	}
+	if inked() == 0 {
+		t.Errorf("space on the Draw tab did not paint")
+	}
+	send(m, press("1"))
+	send(m, press("space"))
+	if ctl.pauses != 1 {
+		t.Errorf("space on the Train tab: %d pauses, want 1", ctl.pauses)
+	}
+}

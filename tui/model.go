@@ -216,6 +216,9 @@ func (m *model) setNote(s string, bad bool) tea.Cmd {
 
 func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
+	if c, ok := m.tabs[m.active].(keyClaimer); ok && !m.showHelp && c.claimsKey(msg) {
+		return m.tabs[m.active].Update(msg)
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		// Run waits for training to return once the program has ended.

@@ -30,6 +30,12 @@ type exactTab interface {
 	ExactSize() bool
 }
 
+// keyClaimer is a tab that takes some keys before the global bindings do
+// (the Draw tab paints with space, which elsewhere pauses training).
+type keyClaimer interface {
+	claimsKey(msg tea.KeyPressMsg) bool
+}
+
 // keyHelper is a tab with keys of its own to show in the help screen.
 type keyHelper interface {
 	KeyHelp() []key.Binding
