@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"convscope/internal/atomicfile"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -163,29 +164,7 @@ func writeMetrics(path string, history []nn.EpochStats) (err error) {
 			return fmt.Errorf("metrics: %w", err)
 		}
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".metrics.*.tmp")
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	defer func() {
-		if err != nil { // best effort: the error that matters is err
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(b.Bytes()); err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	if err := atomicfile.Write(path, b.Bytes()); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"convscope/internal/atomicfile"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -272,7 +273,7 @@ func trainSweepRun(ctx context.Context, cfg nn.Config, data nn.Data, eng *gemm.E
 	if err != nil {
 		return r, "", fmt.Errorf("sweep: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "config.json"), append(cj, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "config.json"), append(cj, '\n')); err != nil {
 		return r, "", err
 	}
 	net, err := nn.NewPaper(data.Train.Rows, data.Train.Cols, len(data.Train.Classes), nn.InitRNG(cfg.Seed))
@@ -461,7 +462,7 @@ func writeSweepReport(r *sweepResult) ([]string, error) {
 			return nil, err
 		}
 		p := filepath.Join(r.Plan.Out, f.name)
-		if err := writeFileAtomic(p, data); err != nil {
+		if err := atomicfile.Write(p, data); err != nil {
 			return nil, err
 		}
 		paths = append(paths, p)
@@ -672,37 +673,4 @@ func sweepCurveCSV(r *sweepResult) ([]byte, error) {
 		}
 	}
 	return csvBytes(rows)
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// folder, synced and then renamed over path, so that readers see the old
-// file or the new one, never part of one.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, os.Remove(f.Name()))
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

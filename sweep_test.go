@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"convscope/internal/atomicfile"
 	"encoding/binary"
 	"encoding/csv"
 	"math"
@@ -498,7 +499,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "r.md")
 	for _, s := range []string{"first version, longer", "second"} {
-		if err := writeFileAtomic(p, []byte(s)); err != nil {
+		if err := atomicfile.Write(p, []byte(s)); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := os.ReadFile(p); err != nil || string(got) != s {
@@ -508,7 +509,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("%d files in the folder, want only r.md", len(ents))
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "missing", "r.md"), nil); err == nil {
+	if err := atomicfile.Write(filepath.Join(dir, "missing", "r.md"), nil); err == nil {
 		t.Errorf("writing into a missing folder succeeded")
 	}
 }

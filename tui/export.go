@@ -1,9 +1,9 @@
 package tui
 
 import (
+	"convscope/internal/atomicfile"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -242,45 +242,10 @@ func (j reportJob) run() exportedMsg {
 		{confusionFile, views.ConfusionCSV(d.Confusion, d.Classes)},
 	}
 	for _, f := range files {
-		if err := writeAtomic(filepath.Join(j.dir, f.name), []byte(f.text)); err != nil {
+		if err := atomicfile.Write(filepath.Join(j.dir, f.name), []byte(f.text)); err != nil {
 			msg.err = err
 			return msg
 		}
 	}
 	return msg
-}
-
-// writeAtomic writes data to path through a temporary file in the same
-// folder, synced and then renamed over path, so that a reader sees the old
-// file or the new one, never part of one. No temporary file is left behind.
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			if rerr := os.Remove(f.Name()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-				err = errors.Join(err, rerr)
-			}
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

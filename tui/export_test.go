@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"convscope/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"slices"
@@ -182,7 +183,7 @@ func TestWriteAtomic(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAtomic(path, []byte("new")); err != nil {
+	if err := atomicfile.Write(path, []byte("new")); err != nil {
 		t.Fatalf("writeAtomic: %v", err)
 	}
 	if got := readFile(t, path); got != "new" {
@@ -197,14 +198,14 @@ func TestWriteAtomic(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(sub, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAtomic(sub, []byte("data")); err == nil || !strings.Contains(err.Error(), "write "+sub) {
+	if err := atomicfile.Write(sub, []byte("data")); err == nil || !strings.Contains(err.Error(), "write "+sub) {
 		t.Errorf("writeAtomic over a folder: err = %v, want one naming %s", err, sub)
 	}
 	if names := dirFiles(t, dir); !slices.Equal(names, []string{"a.csv", "busy"}) {
 		t.Errorf("after a failed write the folder holds %v, want no temporary file", names)
 	}
 
-	if err := writeAtomic(filepath.Join(dir, "missing", "a.csv"), []byte("x")); err == nil {
+	if err := atomicfile.Write(filepath.Join(dir, "missing", "a.csv"), []byte("x")); err == nil {
 		t.Error("writeAtomic into a missing folder succeeded")
 	}
 }
