@@ -51,6 +51,7 @@ func cmdExplore(args []string, w io.Writer) error {
 	data := fs.String("data", "", "folder of IDX files (default: the MNIST copy in the Go module cache)")
 	threads := fs.Int("threads", 0, "worker threads (0 = all cores)")
 	noTUI := fs.Bool("no-tui", false, "print the evaluation instead of opening the UI")
+	compare := fs.String("compare", "", "comma-separated run folders whose curves the UI compares (key r in Train)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -71,7 +72,11 @@ func cmdExplore(args []string, w io.Writer) error {
 	ck.Net.SetEngine(eng)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runExplore(ctx, ck.Net, d, ck.History, filepath.Dir(*load))
+	others, err := compareRuns(*compare)
+	if err != nil {
+		return err
+	}
+	return runExplore(ctx, ck.Net, d, ck.History, filepath.Dir(*load), others)
 }
 
 // loadModel loads the checkpoint at path and the data set in dir, and

@@ -113,7 +113,11 @@ func resumeTrain(fs *flag.FlagSet, f trainFlags, w io.Writer) error {
 	}
 	tty := term.IsTerminal(os.Stdout.Fd())
 	if tty && !f.noTUI {
-		return runTrainerTUI(ctx, t, data, out, f.resume)
+		others, err := compareRuns(f.compare)
+		if err != nil {
+			return err
+		}
+		return runTrainerTUI(ctx, t, data, out, f.resume, others)
 	}
 	return runHeadless(ctx, t, data, out, w, tty, f.resume)
 }

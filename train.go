@@ -28,6 +28,7 @@ type trainFlags struct {
 	out     string
 	noTUI   bool
 	resume  string
+	compare string // comma-separated run folders for the UI's Runs view
 	classes string // comma-separated class names; "" keeps those Load found
 }
 
@@ -52,6 +53,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.classes, "classes", "", "comma-separated class names, overriding the folder's classes.txt (e.g. cat,dog,bird)")
 	fs.StringVar(&f.out, "out", "", "run folder for metrics and checkpoints (default runs/<time>)")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print one line per epoch instead of the live UI")
+	fs.StringVar(&f.compare, "compare", "", "comma-separated run folders whose curves the UI compares with this run (key r in Train)")
 	fs.StringVar(&f.resume, "resume", "", "continue the run saved in this checkpoint, e.g. runs/<time>/last.safetensors")
 }
 
@@ -108,7 +110,11 @@ func cmdTrain(args []string) error {
 	defer stop()
 	tty := term.IsTerminal(os.Stdout.Fd())
 	if !f.noTUI && tty {
-		return runTUI(ctx, net, data, f.cfg, out)
+		others, err := compareRuns(f.compare)
+		if err != nil {
+			return err
+		}
+		return runTUI(ctx, net, data, f.cfg, out, others)
 	}
 	return trainHeadless(ctx, net, data, f.cfg, out, os.Stdout, tty)
 }

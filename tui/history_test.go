@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"convscope/nn"
+	"convscope/views"
 	"strings"
 	"testing"
 )
@@ -20,5 +22,25 @@ func TestHistoryShown(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen lacks %q from the history:\n%s", want, out)
 		}
+	}
+}
+
+// TestRunsView: r on the Train tab swaps the live charts for the Runs view
+// comparing this run with the --compare runs, and back.
+func TestRunsView(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40)
+	tt := m.tabs[tabTrain].(*trainTab)
+	tt.others = []views.RunCurves{{Name: "baseline", Epochs: []nn.EpochStats{{Epoch: 1, TestAcc: 0.9812}, {Epoch: 2, TestAcc: 0.9876}}}}
+	send(m, historyMsg{{Epoch: 1, TestAcc: 0.9712}, {Epoch: 2, TestAcc: 0.9856}})
+	send(m, press("r"))
+	out := plain(content(m))
+	for _, want := range []string{"this run best 98.56% @2", "baseline best 98.76% @2", "test accuracy (%)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Runs view lacks %q:\n%s", want, out)
+		}
+	}
+	send(m, press("r"))
+	if out := plain(content(m)); strings.Contains(out, "baseline best") {
+		t.Errorf("second r did not go back to the live charts:\n%s", out)
 	}
 }

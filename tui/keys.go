@@ -16,6 +16,7 @@ type keyMap struct {
 	Pause   key.Binding
 	Save    key.Binding
 	Zoom    key.Binding
+	Runs    key.Binding
 	Help    key.Binding
 	Quit    key.Binding
 }
@@ -34,6 +35,7 @@ func newKeyMap() keyMap {
 		Pause:   key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "pause")),
 		Save:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save")),
 		Zoom:    key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "zoom charts")),
+		Runs:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "compare runs")),
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}

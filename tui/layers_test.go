@@ -403,7 +403,7 @@ func inspectModel(t testing.TB, w, h int) (*model, *layersTab, *drawTab) {
 	t.Helper()
 	keys := newKeyMap()
 	lt, dt := newLayersTab(keys), newDrawTab(keys)
-	tabs := []tab{newTrainTab(keys), &placeholderTab{title: "Samples"}, &placeholderTab{title: "Mistakes"},
+	tabs := []tab{newTrainTab(keys, nil), &placeholderTab{title: "Samples"}, &placeholderTab{title: "Mistakes"},
 		&placeholderTab{title: "Confusion"}, lt, dt}
 	m := newModel(&fakeCtl{}, runInfo{cfg: testCfg}, tabs)
 	m.profile = colorprofile.TrueColor

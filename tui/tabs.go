@@ -45,7 +45,7 @@ type keyHelper interface {
 // gives them the run's data (the test images) and folder.
 func newTabs(keys keyMap, opts Options) []tab {
 	return []tab{
-		newTrainTab(keys),
+		newTrainTab(keys, opts.Runs),
 		newSamplesTab(keys, opts),
 		newMistakesTab(keys, opts),
 		newConfusionTab(keys, opts),

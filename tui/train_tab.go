@@ -24,9 +24,14 @@ type trainTab struct {
 	top  int  // first table row shown, when not following
 	tail bool // the table follows the last epoch
 	zoom bool
+
+	others   []views.RunCurves // runs to compare with (Options.Runs)
+	showRuns bool              // the Runs view instead of the live charts
 }
 
-func newTrainTab(keys keyMap) *trainTab { return &trainTab{keys: keys, tail: true} }
+func newTrainTab(keys keyMap, others []views.RunCurves) *trainTab {
+	return &trainTab{keys: keys, tail: true, others: others}
+}
 
 func (t *trainTab) Title() string    { return "Train" }
 func (t *trainTab) ExactSize() bool  { return true }
@@ -39,7 +44,9 @@ func (t *trainTab) KeyHelp() []key.Binding {
 	down.SetHelp("↓/j", "scroll the epoch table down")
 	zoom := t.keys.Zoom
 	zoom.SetHelp("z", "zoom the charts' y axes on the later epochs")
-	return []key.Binding{up, down, zoom}
+	runs := t.keys.Runs
+	runs.SetHelp("r", "compare this run's test curves with the --compare runs")
+	return []key.Binding{up, down, zoom, runs}
 }
 
 func (t *trainTab) Update(msg tea.Msg) tea.Cmd {
@@ -91,6 +98,8 @@ func (t *trainTab) Update(msg tea.Msg) tea.Cmd {
 			t.top = min(last, t.top+1)
 		case key.Matches(msg, t.keys.Zoom):
 			t.zoom = !t.zoom
+		case key.Matches(msg, t.keys.Runs):
+			t.showRuns = !t.showRuns
 		}
 		t.tail = t.top >= last
 	}
@@ -116,5 +125,9 @@ func (t *trainTab) data() views.TrainData {
 }
 
 func (t *trainTab) View(st views.Styles) string {
+	if t.showRuns {
+		runs := append([]views.RunCurves{{Name: "this run", Epochs: t.stats}}, t.others...)
+		return views.Runs(runs, t.w, t.h, st)
+	}
 	return views.Train(t.data(), t.w, t.h, st)
 }

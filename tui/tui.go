@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"convscope/nn"
+	"convscope/views"
 )
 
 // Options is what Run trains and how.
@@ -36,6 +37,8 @@ type Options struct {
 	// History holds epochs finished before this run started (a resumed run),
 	// shown in the table and charts.
 	History []nn.EpochStats
+	// Runs are other runs' figures the Train tab compares with (key r).
+	Runs []views.RunCurves
 }
 
 // Run trains opts.Net on opts.Data in its own goroutine and shows it in the

@@ -1,0 +1,117 @@
+package views
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/charmbracelet/colorprofile"
+	"github.com/guptarohit/asciigraph"
+
+	"convscope/nn"
+)
+
+// RunCurves is one run's per-epoch figures, named for the legend.
+type RunCurves struct {
+	Name   string
+	Epochs []nn.EpochStats
+}
+
+// runColors are the series colours of the Runs view, in legend order.
+var runColors = []asciigraph.AnsiColor{asciigraph.DodgerBlue, asciigraph.Orange, asciigraph.LimeGreen,
+	asciigraph.HotPink, asciigraph.Gold, asciigraph.Cyan, asciigraph.MediumPurple, asciigraph.Tomato}
+
+// Runs draws, in exactly h lines of width w, the test accuracy and test loss
+// of several runs by epoch, one series per run, with a legend. Epochs a run
+// lacks, and NaN or infinite figures, are left out of its line.
+func Runs(runs []RunCurves, w, h int, st Styles) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	if len(runs) == 0 {
+		return fitBlockLines(st.Muted.Render("no runs to compare: start with --compare runs/a,runs/b"), w, h)
+	}
+	maxEp := 0
+	for _, r := range runs {
+		for _, e := range r.Epochs {
+			maxEp = max(maxEp, e.Epoch)
+		}
+	}
+	legend := runsLegend(runs, w, st)
+	lh := strings.Count(legend, "\n") + 1
+	ch := h - lh
+	if ch < 4 || maxEp == 0 {
+		return fitBlockLines(legend+"\n"+st.Muted.Render("no finished epochs yet"), w, h)
+	}
+	lw := (w - 2) / 2
+	acc := runsChart("test accuracy (%)", runs, maxEp, func(e nn.EpochStats) float64 { return 100 * e.TestAcc }, lw, ch, st)
+	loss := runsChart("test loss", runs, maxEp, func(e nn.EpochStats) float64 { return e.TestLoss }, w-lw-2, ch, st)
+	return fitBlockLines(legend+"\n"+besides(acc, "  ", loss), w, h)
+}
+
+func runsLegend(runs []RunCurves, w int, st Styles) string {
+	var parts []string
+	for i, r := range runs {
+		best, at := math.Inf(-1), 0
+		for _, e := range r.Epochs {
+			if !math.IsInf(e.TestAcc, 0) && e.TestAcc > best {
+				best, at = e.TestAcc, e.Epoch
+			}
+		}
+		mark := fmt.Sprintf("(%d)", i+1)
+		if colourful(st) { // colour terminals: a swatch of the series colour
+			mark = runColors[i%len(runColors)].String() + "━━" + asciigraph.Default.String()
+		}
+		s := fmt.Sprintf("%s %s", mark, r.Name)
+		if at > 0 {
+			s += st.Muted.Render(fmt.Sprintf(" best %.2f%% @%d", 100*best, at))
+		}
+		parts = append(parts, s)
+	}
+	return fitLine(strings.Join(parts, "   "), w)
+}
+
+// runsChart plots f of every run's epochs on a shared x axis of epochs 1..maxEp.
+func runsChart(title string, runs []RunCurves, maxEp int, f func(nn.EpochStats) float64, w, h int, st Styles) string {
+	cols := max(w-10, 2)
+	var series [][]float64
+	var colors []asciigraph.AnsiColor
+	for i, r := range runs {
+		byEp := make([]float64, maxEp)
+		for j := range byEp {
+			byEp[j] = math.NaN()
+		}
+		for _, e := range r.Epochs {
+			if v := f(e); e.Epoch >= 1 && e.Epoch <= maxEp && !math.IsNaN(v) && !math.IsInf(v, 0) {
+				byEp[e.Epoch-1] = v
+			}
+		}
+		pts := make([]float64, cols)
+		any := false
+		for c := range pts {
+			// Column c shows the epoch whose span covers it (step per epoch).
+			ep := min(c*maxEp/cols, maxEp-1)
+			pts[c] = byEp[ep]
+			any = any || !math.IsNaN(pts[c])
+		}
+		if any {
+			series = append(series, pts)
+			colors = append(colors, runColors[i%len(runColors)])
+		}
+	}
+	if len(series) == 0 {
+		return fitBlockLines(st.Muted.Render(title+": no data"), w, h)
+	}
+	opts := []asciigraph.Option{asciigraph.Height(max(h-3, 2)), asciigraph.Width(cols), asciigraph.Precision(2)}
+	if colourful(st) {
+		opts = append(opts, asciigraph.SeriesColors(colors...))
+	}
+	plot := asciigraph.PlotMany(series, opts...)
+	axis := fmt.Sprintf("epochs 1..%d", maxEp)
+	return fitBlockLines(st.Title.Render(title)+"\n"+plot+"\n"+st.Muted.Render(axis), w, h)
+}
+
+// colourful reports whether the terminal shows colours (not NO_COLOR, not dumb).
+func colourful(st Styles) bool {
+	return st.Profile > colorprofile.Ascii
+}
