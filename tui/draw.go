@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -359,17 +358,8 @@ func (t *drawTab) View(st views.Styles) string {
 		return ""
 	}
 	l := t.layout()
-	lines := make([]string, t.h)
-	put := func(x, y, w, h int, block string) {
-		if w <= 0 || h <= 0 {
-			return
-		}
-		for i, s := range strings.Split(fitBlock(block, w, h), "\n") {
-			if y+i < len(lines) {
-				lines[y+i] = padTo(lines[y+i], x) + s
-			}
-		}
-	}
+	lines := make(screen, t.h)
+	put := lines.put
 	cr, cc := t.cr, t.cc
 	canvas := views.Canvas(t.canvas, drawSide, drawSide, cr, cc, l.big, st)
 	if l.border {
@@ -404,7 +394,7 @@ func (t *drawTab) View(st views.Styles) string {
 				{"d", "pen"}, {"c", "clear"}, {"u", "undo"}, {"enter", "layers"}}, t.w, st)
 		}
 	}
-	return fitBlock(strings.Join(lines, "\n"), t.w, t.h)
+	return lines.render(t.w, t.h)
 }
 
 // predView is the prediction: the class and the probability bars.

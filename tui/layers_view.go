@@ -79,17 +79,8 @@ func (t *layersTab) View(st views.Styles) string {
 		return ""
 	}
 	l := t.layout()
-	lines := make([]string, t.h)
-	put := func(x, y, w, h int, block string) {
-		if w <= 0 || h <= 0 {
-			return
-		}
-		for i, s := range strings.Split(fitBlock(block, w, h), "\n") {
-			if y+i < len(lines) {
-				lines[y+i] = padTo(lines[y+i], x) + s
-			}
-		}
-	}
+	lines := make(screen, t.h)
+	put := lines.put
 	if l.leftW > 0 {
 		put(0, 0, l.leftW, layersImgLines+layersInfo, t.imageView(st))
 	}
@@ -105,11 +96,30 @@ func (t *layersTab) View(st views.Styles) string {
 	if l.hintY >= 0 {
 		lines[l.hintY] = t.hints(st)
 	}
-	return fitBlock(strings.Join(lines, "\n"), t.w, t.h)
+	return lines.render(t.w, t.h)
 }
 
 // padTo pads s with spaces to x cells (s is never wider: panes are placed
 // left to right).
+// screen is a tab's lines, filled by placing blocks at positions.
+type screen []string
+
+// put places block, fitted to w×h, with its top left corner at (x, y);
+// lines left of x are padded to reach it.
+func (sc screen) put(x, y, w, h int, block string) {
+	if w <= 0 || h <= 0 {
+		return
+	}
+	for i, s := range strings.Split(fitBlock(block, w, h), "\n") {
+		if y+i < len(sc) {
+			sc[y+i] = padTo(sc[y+i], x) + s
+		}
+	}
+}
+
+// render joins the lines into exactly w×h.
+func (sc screen) render(w, h int) string { return fitBlock(strings.Join(sc, "\n"), w, h) }
+
 func padTo(s string, x int) string {
 	if d := x - lipgloss.Width(s); d > 0 {
 		return s + strings.Repeat(" ", d)
