@@ -37,7 +37,6 @@ type BatchNorm2D struct {
 	sumFn        func(lo, hi int)
 	affFn        func(lo, hi int)
 	bwdFn        func(lo, hi int)
-	invStd       []float32
 	part         []float64 // per-chunk partial sums
 	dgam, dbet   []float64
 }
@@ -58,7 +57,6 @@ func NewBatchNorm2D(s Shape, eps, momentum float64) *BatchNorm2D {
 		b.Gamma.W[i] = 1
 		b.RunningVar[i] = 1
 	}
-	b.invStd = make([]float32, c)
 	return b
 }
 
@@ -74,7 +72,6 @@ func (b *BatchNorm2D) clone() Layer {
 	d.Gamma, d.Beta = cloneParam(b.Gamma), cloneParam(b.Beta)
 	d.RunningMean = append([]float32(nil), b.RunningMean...)
 	d.RunningVar = append([]float32(nil), b.RunningVar...)
-	d.invStd = make([]float32, len(b.invStd))
 	d.x, d.y, d.dy, d.dx, d.part, d.dgam, d.dbet = nil, nil, nil, nil, nil, nil, nil
 	d.sumFn, d.affFn, d.bwdFn = nil, nil, nil
 	return &d
@@ -199,7 +196,6 @@ func (b *BatchNorm2D) Forward(x []float32, n int, train bool) []float32 {
 				v = 0
 			}
 			inv := 1 / math.Sqrt(v+b.Eps)
-			b.invStd[j] = float32(inv)
 			unb := v
 			if m > 1 {
 				unb = v * float64(m) / float64(m-1)
@@ -236,7 +232,7 @@ func (b *BatchNorm2D) Backward(dy []float32) []float32 {
 	for j := 0; j < c; j++ {
 		b.Gamma.G[j] += float32(dg[j])
 		b.Beta.G[j] += float32(db[j])
-		s := b.Gamma.W[j] * b.invStd[j]
+		s := b.Gamma.W[j] * b.scale[j] // scale is 1/σ
 		b.k1[j] = s
 		b.k2[j] = s * float32(db[j]/float64(m))
 		b.k3[j] = s * float32(dg[j]/float64(m))
