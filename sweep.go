@@ -188,7 +188,7 @@ type sweepPlan struct {
 
 // separate reports whether each count needs its own run: under the cosine
 // schedule the rate depends on the total number of epochs.
-func (p sweepPlan) separate() bool { return p.Cfg.Schedule == "cosine" }
+func (p sweepPlan) separate() bool { return p.Cfg.Schedule == "cosine" && len(p.Counts) > 1 }
 
 // sweepRun is one finished training run of a sweep.
 type sweepRun struct {

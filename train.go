@@ -193,6 +193,17 @@ func (m metricsLog) append(st nn.EpochStats) error {
 	return f.Close()
 }
 
+// scheduleText says how the learning rate changes, for the settings line.
+func scheduleText(cfg nn.Config) string {
+	switch cfg.Schedule {
+	case "cosine":
+		return " (cosine decay to 0)"
+	case "step":
+		return fmt.Sprintf(" (x%g every %d epochs)", cfg.StepGamma, cfg.StepEvery)
+	}
+	return " (constant)"
+}
+
 // trainHeadless trains net from its initial weights with plain-text output
 // (see runHeadless).
 func trainHeadless(ctx context.Context, net *nn.Net, data nn.Data, cfg nn.Config, out string, w io.Writer, tty bool) error {
@@ -210,8 +221,8 @@ func runHeadless(ctx context.Context, t *nn.Trainer, data nn.Data, out string, w
 	net, cfg := t.Net, t.Cfg
 	log := metricsLog{filepath.Join(out, "metrics.jsonl")}
 	train := data.Train.Subset(cfg.TrainLimit)
-	fmt.Fprintf(w, "convscope: %s, %s lr %g, batch %d, seed %d, %d train / %d test images, %d threads, kernel %s\n",
-		net.Describe(), cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Seed, train.N, data.Test.N, net.Engine().Threads(), gemm.Kernel())
+	fmt.Fprintf(w, "convscope: %s, %s lr %g%s, batch %d, seed %d, %d train / %d test images, %d threads, kernel %s\n",
+		net.Describe(), cfg.Optimizer, cfg.LR, scheduleText(cfg), cfg.Batch, cfg.Seed, train.N, data.Test.N, net.Engine().Threads(), gemm.Kernel())
 	fmt.Fprintf(w, "run folder: %s\n", out)
 	save, err := startSaver(out, t, from)
 	if err != nil {
@@ -223,8 +234,8 @@ func runHeadless(ctx context.Context, t *nn.Trainer, data nn.Data, out string, w
 		case nn.BatchProgress:
 			if tty {
 				eta := time.Duration(float64(p.Total-p.Seen) / p.ImagesPerSec * float64(time.Second))
-				fmt.Fprintf(w, "\r\x1b[Kepoch %d/%d  %5.1f%%  loss %.4f  acc %.2f%%  %.0f img/s  ETA %s",
-					p.Epoch, p.Epochs, 100*float64(p.Seen)/float64(p.Total), p.TrainLoss, 100*p.TrainAcc, p.ImagesPerSec, eta.Round(time.Second))
+				fmt.Fprintf(w, "\r\x1b[Kepoch %d/%d  %5.1f%%  loss %.4f  acc %.2f%%  lr %.2g  %.0f img/s  ETA %s",
+					p.Epoch, p.Epochs, 100*float64(p.Seen)/float64(p.Total), p.TrainLoss, 100*p.TrainAcc, p.LR, p.ImagesPerSec, eta.Round(time.Second))
 			}
 		case nn.EpochDone:
 			if tty {

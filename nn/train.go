@@ -42,10 +42,14 @@ type Config struct {
 	ProgressEvery time.Duration `json:"-"`
 }
 
-// DefaultConfig is the paper's setting: 10 epochs of batch 64 with Adam at 1e-3, seed 1.
+// DefaultConfig is the paper's setting, 10 epochs of batch 64 with Adam at
+// 1e-3 and seed 1, except that the learning rate decays from 1e-3 to 0 along a
+// cosine over the run. The paper keeps it fixed (Schedule "constant"), and then
+// test accuracy swings by a few tenths of a percent from one epoch to the next;
+// the decay settles it higher (README, "Results").
 func DefaultConfig() Config {
 	return Config{Epochs: 10, Batch: 64, LR: 1e-3, Optimizer: "adam", Momentum: 0.9, Seed: 1,
-		Schedule: "constant", StepEvery: 3, StepGamma: 0.5, MaxShift: 2, MaxRotate: 10}
+		Schedule: "cosine", StepEvery: 3, StepGamma: 0.5, MaxShift: 2, MaxRotate: 10}
 }
 
 // LRAt is the learning rate for batch b of nb in epoch (0-based) under the schedule.
@@ -259,7 +263,7 @@ func (t *Trainer) epoch(ctx context.Context, set *mnist.Set, report func(Progres
 		if now := time.Now(); now.Sub(lastReport) >= every && b+1 < batches {
 			el := now.Sub(start) - paused
 			report(Progress{Kind: BatchProgress, Epoch: epoch, Epochs: t.Cfg.Epochs, Batch: b + 1, Batches: batches,
-				Seen: seen, Total: n, TrainLoss: lossSum / float64(seen), TrainAcc: float64(correct) / float64(seen),
+				Seen: seen, Total: n, LR: lr, TrainLoss: lossSum / float64(seen), TrainAcc: float64(correct) / float64(seen),
 				ImagesPerSec: float64(seen) / el.Seconds(), Elapsed: el})
 			after := time.Now()
 			paused += after.Sub(now)

@@ -16,12 +16,13 @@ const (
 // the callback may keep it. Stats (and its Eval) are fresh copies owned by the receiver.
 type Progress struct {
 	Kind    ProgressKind
-	Epoch   int // 1-based epoch number
-	Epochs  int // total epochs of the run
-	Batch   int // batches done in this epoch
-	Batches int // batches per epoch
-	Seen    int // training images seen in this epoch
-	Total   int // training images per epoch
+	Epoch   int     // 1-based epoch number
+	Epochs  int     // total epochs of the run
+	Batch   int     // batches done in this epoch
+	Batches int     // batches per epoch
+	Seen    int     // training images seen in this epoch
+	Total   int     // training images per epoch
+	LR      float64 // learning rate of the last batch (BatchProgress only)
 
 	TrainLoss float64 // running mean over this epoch so far
 	TrainAcc  float64 // running accuracy over this epoch so far, 0..1

@@ -313,7 +313,7 @@ func (m *model) headerData() views.HeaderData {
 	cfg := m.info.cfg
 	p := m.last
 	d := views.HeaderData{
-		Network: m.info.network, Optimizer: cfg.Optimizer, LR: cfg.LR, Batch: cfg.Batch, Seed: cfg.Seed,
+		Network: m.info.network, Optimizer: cfg.Optimizer, LR: cfg.LR, Schedule: cfg.Schedule, Batch: cfg.Batch, Seed: cfg.Seed,
 		State: m.state, Epoch: p.Epoch, Epochs: cfg.Epochs,
 		Seen: p.Seen, Total: p.Total, Elapsed: p.Elapsed, ImagesPerSec: p.ImagesPerSec,
 		TrainLoss: p.TrainLoss, TrainAcc: p.TrainAcc,
@@ -330,6 +330,9 @@ func (m *model) headerData() views.HeaderData {
 	}
 	if p.Kind == nn.BatchProgress {
 		d.RunTime += p.Elapsed
+		if m.state == views.StateTraining || m.state == views.StatePaused {
+			d.LRNow = p.LR
+		}
 	}
 	if n := len(m.stats); n > 0 && (m.state == views.StateFinished || m.state == views.StateStopped || m.state == views.StateFailed) {
 		s := m.stats[n-1]

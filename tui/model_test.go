@@ -447,3 +447,22 @@ func BenchmarkTrainView(b *testing.B) {
 		m.View()
 	}
 }
+
+// TestHeaderRate checks that the header shows the schedule and the rate of
+// the batch in progress, and only the rate when it is fixed.
+func TestHeaderRate(t *testing.T) {
+	for _, sched := range []string{"cosine", "constant"} {
+		m, _ := newTestModel(t, 120, 40)
+		m.info.cfg.Schedule = sched
+		send(m, progressMsg(nn.Progress{Kind: nn.BatchProgress, Epoch: 3, Epochs: 10, Batch: 100, Batches: 938,
+			Seen: 6400, Total: 60000, LR: 0.00042, TrainLoss: 0.05, TrainAcc: 0.98, ImagesPerSec: 2000, Elapsed: 3 * time.Second}))
+		screen := plain(content(m))
+		want := "adam lr 0.001 cosine now 0.00042 · batch 64"
+		if sched == "constant" {
+			want = "adam lr 0.001 · batch 64"
+		}
+		if !strings.Contains(screen, want) || (sched == "constant" && strings.Contains(screen, "now")) {
+			t.Errorf("schedule %s: screen lacks %q:\n%s", sched, want, screen)
+		}
+	}
+}

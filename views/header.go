@@ -34,6 +34,8 @@ type HeaderData struct {
 	Network   string
 	Optimizer string
 	LR        float64
+	Schedule  string  // learning-rate schedule; "" and "constant" are not shown
+	LRNow     float64 // the rate of the batch in progress under Schedule, 0 = not shown
 	Batch     int
 	Seed      uint64
 
@@ -75,7 +77,14 @@ func Header(d HeaderData, w int, st Styles) string {
 	// Line 1: configuration; the network's name gives way first.
 	var cfg []string
 	if d.Optimizer != "" {
-		cfg = append(cfg, st.Text.Render(d.Optimizer)+" "+kv("lr", fmt.Sprintf("%g", d.LR)))
+		opt := st.Text.Render(d.Optimizer) + " " + kv("lr", fmt.Sprintf("%g", d.LR))
+		if d.Schedule != "" && d.Schedule != "constant" {
+			opt += " " + st.Text.Render(d.Schedule)
+			if d.LRNow > 0 {
+				opt += st.Muted.Render(" now ") + st.Text.Render(fmt.Sprintf("%.2g", d.LRNow))
+			}
+		}
+		cfg = append(cfg, opt)
 	}
 	cfg = append(cfg, kv("batch", fmt.Sprint(d.Batch)), kv("seed", fmt.Sprint(d.Seed)))
 	rest := sep + strings.Join(cfg, sep)

@@ -15,7 +15,7 @@ import (
 
 func headerCase(s RunState) HeaderData {
 	d := HeaderData{
-		Network: "paper-cnn 28x28x1 → 10 classes, 214826 params", Optimizer: "adam", LR: 0.001, Batch: 64, Seed: 1,
+		Network: "paper-cnn 28x28x1 → 10 classes, 214826 params", Optimizer: "adam", LR: 0.001, Schedule: "cosine", LRNow: 0.000654, Batch: 64, Seed: 1,
 		State: s, Epoch: 4, Epochs: 10, Seen: 38400, Total: 60000,
 		Elapsed: 17*time.Second + 300*time.Millisecond, ImagesPerSec: 2219.6,
 		TrainLoss: 0.04127, TrainAcc: 0.98734, Done: 3, RunTime: 95 * time.Second,
@@ -23,8 +23,10 @@ func headerCase(s RunState) HeaderData {
 	}
 	switch s {
 	case StateStarting:
+		d.LRNow = 0
 		d.Epoch, d.Seen, d.Total, d.Elapsed, d.ImagesPerSec, d.TrainLoss, d.TrainAcc, d.Done, d.BestEpoch = 0, 0, 0, 0, 0, 0, 0, 0, 0
 	case StateFinished:
+		d.LRNow = 0
 		d.Epoch, d.Done, d.Seen, d.RunTime = 10, 10, 60000, 5*time.Minute+32*time.Second
 		d.TestLoss, d.TestAcc = 0.0291, 0.9907
 	case StateStopped:
@@ -74,7 +76,7 @@ func TestHeaderSays(t *testing.T) {
 		want []string
 	}{
 		{StateStarting, []string{"epoch 1/10", "starting", "train loss –"}},
-		{StateTraining, []string{"epoch 4/10", "64%", "elapsed 0:17", "ETA 0:10", "2,220 img/s", "train loss 0.0413", "acc 98.73%", "best test 99.12% (epoch 3)", "● training", "adam lr 0.001", "batch 64", "seed 1"}},
+		{StateTraining, []string{"epoch 4/10", "64%", "elapsed 0:17", "ETA 0:10", "2,220 img/s", "train loss 0.0413", "acc 98.73%", "best test 99.12% (epoch 3)", "● training", "adam lr 0.001 cosine now 0.00065", "batch 64", "seed 1"}},
 		{StatePaused, []string{"❚❚ paused", "epoch 4/10"}},
 		{StateFinished, []string{"training finished", "10 epochs in 5:32", "best test accuracy 99.12% (epoch 3)", "epoch 10: train loss"}},
 		{StateStopped, []string{"training stopped after 3 of 10 epochs", "best test accuracy 99.12%"}},
@@ -86,6 +88,19 @@ func TestHeaderSays(t *testing.T) {
 			if !strings.Contains(out, w) {
 				t.Errorf("Header(state %d) lacks %q:\n%s", c.s, w, out)
 			}
+		}
+	}
+}
+
+// TestHeaderConstantRate checks that a fixed rate shows as the rate alone.
+func TestHeaderConstantRate(t *testing.T) {
+	st := NewStyles(true, colorprofile.Ascii)
+	for _, sched := range []string{"", "constant"} {
+		d := headerCase(StateTraining)
+		d.Schedule = sched
+		out := Header(d, 200, st)
+		if !strings.Contains(out, "adam lr 0.001 · batch 64") || strings.Contains(out, "now") {
+			t.Errorf("schedule %q: header should show the rate alone:\n%s", sched, out)
 		}
 	}
 }

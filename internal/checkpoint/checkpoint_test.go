@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -187,55 +188,76 @@ func TestPermutations(t *testing.T) {
 // TestResumeEqualsUninterrupted trains two epochs straight, and separately
 // one epoch, a save, a load into fresh state and one more epoch: the
 // per-epoch figures (timings aside) and the final weights must be identical.
+// With a constant rate the first part is a one-epoch run; under the cosine
+// schedule, whose rate depends on the run's length, it is a two-epoch run
+// stopped after its first epoch.
 func TestResumeEqualsUninterrupted(t *testing.T) {
 	for _, opt := range []string{"adam", "sgd"} {
-		t.Run(opt, func(t *testing.T) {
-			t.Parallel()
-			d := synthData(16, 4)
-			cfg := testConfig(2)
-			cfg.Batch = 8
-			cfg.Optimizer = opt
-			straight := newTrainer(t, cfg)
-			if err := straight.Run(context.Background(), d, nil); err != nil {
-				t.Fatal(err)
-			}
-
-			first := cfg
-			first.Epochs = 1
-			part := newTrainer(t, first)
-			if err := part.Run(context.Background(), d, nil); err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(t.TempDir(), LastFile)
-			if err := Save(path, part); err != nil {
-				t.Fatal(err)
-			}
-			part = nil
-
-			c, err := Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.Config.Epochs = 2
-			resumed, err := c.Trainer()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := resumed.Run(context.Background(), d, nil); err != nil {
-				t.Fatal(err)
-			}
-
-			if len(resumed.History) != 2 {
-				t.Fatalf("resumed history has %d epochs, want 2", len(resumed.History))
-			}
-			for i, w := range straight.History {
-				g := resumed.History[i]
-				g.Seconds, g.ImagesPerSec, g.EvalSeconds = w.Seconds, w.ImagesPerSec, w.EvalSeconds
-				if g != w {
-					t.Errorf("epoch %d: resumed %+v, uninterrupted %+v", i+1, resumed.History[i], w)
+		for _, sched := range []string{"constant", "cosine"} {
+			t.Run(opt+"/"+sched, func(t *testing.T) {
+				t.Parallel()
+				d := synthData(16, 4)
+				cfg := testConfig(2)
+				cfg.Batch = 8
+				cfg.Optimizer = opt
+				cfg.Schedule = sched
+				straight := newTrainer(t, cfg)
+				if err := straight.Run(context.Background(), d, nil); err != nil {
+					t.Fatal(err)
 				}
-			}
-			checkSameNet(t, resumed.Net, straight.Net)
-		})
+
+				first := cfg
+				if sched == "constant" {
+					first.Epochs = 1
+				}
+				part := newTrainer(t, first)
+				ctx, cancel := context.WithCancel(context.Background())
+				err := part.Run(ctx, d, func(p nn.Progress) {
+					if p.Kind == nn.EpochDone && p.Epoch == 1 {
+						cancel()
+					}
+				})
+				cancel()
+				if err != nil && !errors.Is(err, context.Canceled) {
+					t.Fatal(err)
+				}
+				if part.Epoch != 1 {
+					t.Fatalf("first part ended after %d epochs, want 1", part.Epoch)
+				}
+				path := filepath.Join(t.TempDir(), LastFile)
+				if err := Save(path, part); err != nil {
+					t.Fatal(err)
+				}
+				part = nil
+
+				c, err := Load(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.Config.Schedule != sched {
+					t.Fatalf("checkpoint schedule %q, want %q", c.Config.Schedule, sched)
+				}
+				c.Config.Epochs = 2
+				resumed, err := c.Trainer()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := resumed.Run(context.Background(), d, nil); err != nil {
+					t.Fatal(err)
+				}
+
+				if len(resumed.History) != 2 {
+					t.Fatalf("resumed history has %d epochs, want 2", len(resumed.History))
+				}
+				for i, w := range straight.History {
+					g := resumed.History[i]
+					g.Seconds, g.ImagesPerSec, g.EvalSeconds = w.Seconds, w.ImagesPerSec, w.EvalSeconds
+					if g != w {
+						t.Errorf("epoch %d: resumed %+v, uninterrupted %+v", i+1, resumed.History[i], w)
+					}
+				}
+				checkSameNet(t, resumed.Net, straight.Net)
+			})
+		}
 	}
 }

@@ -52,9 +52,11 @@ func newTrainer(t testing.TB, cfg nn.Config) *nn.Trainer {
 	return tr
 }
 
-// testConfig is a short single-threaded run.
+// testConfig is a short single-threaded run with a constant rate (the tests
+// that stop and resume compare runs of different lengths).
 func testConfig(epochs int) nn.Config {
 	cfg := nn.DefaultConfig()
+	cfg.Schedule = "constant"
 	cfg.Epochs = epochs
 	cfg.Batch = 32
 	cfg.Seed = 7
