@@ -203,9 +203,6 @@ func (t *Trainer) Run(ctx context.Context, data Data, report func(Progress)) err
 		h := st
 		h.Eval = nil
 		t.History = append(t.History, h)
-		if math.IsNaN(st.TrainLoss) || math.IsInf(st.TrainLoss, 0) {
-			return fmt.Errorf("nn: training loss became %v in epoch %d; lower the learning rate", st.TrainLoss, st.Epoch)
-		}
 		report(Progress{Kind: EpochDone, Epoch: st.Epoch, Epochs: t.Cfg.Epochs, Batch: 0, Batches: 0,
 			Seen: train.N, Total: train.N, TrainLoss: st.TrainLoss, TrainAcc: st.TrainAcc,
 			ImagesPerSec: st.ImagesPerSec, Elapsed: time.Duration(st.Seconds * float64(time.Second)), Stats: &st})
@@ -257,6 +254,9 @@ func (t *Trainer) epoch(ctx context.Context, set *mnist.Set, report func(Progres
 		}
 		lr = t.Cfg.LRAt(epoch-1, b, batches)
 		loss, c := t.step(x, lbl, m, params, lr)
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return EpochStats{}, fmt.Errorf("nn: training loss became %v in epoch %d at batch %d of %d; lower the learning rate", loss, epoch, b+1, batches)
+		}
 		lossSum += loss * float64(m)
 		correct += c
 		seen += m

@@ -3,6 +3,8 @@ package nn
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -142,6 +144,30 @@ func TestTrainCancel(t *testing.T) {
 	}
 	if calls != 3 {
 		t.Errorf("got %d reports, want training to stop right after the 3rd", calls)
+	}
+}
+
+// TestTrainStopsOnNaN checks that a diverging run stops at the batch whose
+// loss is not finite, without finishing the epoch or adding it to the history.
+func TestTrainStopsOnNaN(t *testing.T) {
+	tr, te := realData(t)
+	cfg := DefaultConfig()
+	cfg.Optimizer, cfg.LR, cfg.Epochs, cfg.TrainLimit, cfg.Batch, cfg.Threads = "adam", 1e38, 1, 640, 32, 1
+	net, _ := NewPaper(28, 28, 10, InitRNG(1))
+	tn, err := NewTrainer(net, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tn.Run(context.Background(), Data{Train: tr, Test: te}, nil)
+	if err == nil || !strings.Contains(err.Error(), "in epoch 1 at batch ") || !strings.Contains(err.Error(), "of 20; lower the learning rate") {
+		t.Fatalf("diverging run = %v, want an error naming epoch 1 and the batch", err)
+	}
+	var batch int
+	if _, serr := fmt.Sscanf(err.Error()[strings.Index(err.Error(), "at batch "):], "at batch %d", &batch); serr != nil || batch < 1 || batch >= 20 {
+		t.Errorf("stopped at batch %d (%v), want before the epoch's last of 20", batch, serr)
+	}
+	if tn.Epoch != 0 || len(tn.History) != 0 {
+		t.Errorf("after divergence: epoch %d, %d history entries, want 0 and 0", tn.Epoch, len(tn.History))
 	}
 }
 
