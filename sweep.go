@@ -503,9 +503,14 @@ func sweepMarkdown(r *sweepResult) []byte {
 	}
 	fmt.Fprintf(&b, "Settings: %s, lr %g, %s schedule, batch %d, weight decay %g, augmentation %s. %s %s; epoch counts %s. Took %s.\n\n",
 		cfg.Optimizer, cfg.LR, schedText, cfg.Batch, cfg.WeightDecay, aug, seedWord, seeds, counts, r.Duration.Round(time.Second))
-	if p.separate() {
+	switch {
+	case p.separate():
 		fmt.Fprintf(&b, "The cosine schedule depends on the total number of epochs, so each count was trained as a run of its own.\n\n")
-	} else {
+	case len(p.Counts) == 1 && sched == "cosine":
+		fmt.Fprintf(&b, "Each seed trained once for %d epochs, the learning rate falling along a cosine from %g to 0 over those epochs.\n\n", last, cfg.LR)
+	case len(p.Counts) == 1:
+		fmt.Fprintf(&b, "Each seed trained once for %d epochs.\n\n", last)
+	default:
 		fmt.Fprintf(&b, "Each seed trained once for %d epochs; the figures after fewer epochs are those of that run, which equal a shorter run's: nothing in training depends on the total number of epochs under the %s schedule.\n\n",
 			last, sched)
 	}

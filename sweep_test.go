@@ -332,6 +332,26 @@ func TestSweepCosine(t *testing.T) {
 	}
 }
 
+// TestSweepCosineOneCount checks that a single epoch count under the cosine
+// schedule trains one run per seed in seed-<s>/ and that the report does not
+// claim the figures equal a shorter run's.
+func TestSweepCosineOneCount(t *testing.T) {
+	data := writeDataset(t, 8, 6, 28, 28, 3, nil)
+	out := t.TempDir()
+	runSweepTest(t, "--data", data, "--epochs", "2", "--seeds", "3", "--train-limit", "4", "--batch", "2", "--schedule", "cosine", "--out", out)
+	if m := mustMetrics(t, filepath.Join(out, "seed-3")); len(m) != 2 {
+		t.Fatalf("seed-3 has %d epochs, want 2", len(m))
+	}
+	md, err := os.ReadFile(filepath.Join(out, sweepMD))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "Each seed trained once for 2 epochs, the learning rate falling along a cosine from 0.001 to 0") ||
+		strings.Contains(string(md), "equal a shorter run's") {
+		t.Errorf("%s misdescribes a one-count cosine sweep:\n%s", sweepMD, md)
+	}
+}
+
 // TestSweepOtherSize trains on 32x32 images in 4 classes named with
 // --classes: the network adapts, and the report uses the names.
 func TestSweepOtherSize(t *testing.T) {
