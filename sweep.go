@@ -395,14 +395,39 @@ func (r *sweepResult) best() (*sweepRun, int, nn.EpochStats) {
 		bs nn.EpochStats
 	)
 	for _, e := range r.Plan.Counts {
-		for _, s := range r.Plan.Seeds {
-			run, st := r.at(s, e)
-			if br == nil || st.TestAcc > bs.TestAcc {
-				br, be, bs = run, e, st
-			}
+		if run, st := r.bestAt(e); br == nil || st.TestAcc > bs.TestAcc {
+			br, be, bs = run, e, st
 		}
 	}
 	return br, be, bs
+}
+
+// bestAt returns the run with the highest test accuracy after e epochs;
+// ties go to the earlier seed.
+func (r *sweepResult) bestAt(e int) (*sweepRun, nn.EpochStats) {
+	var (
+		br *sweepRun
+		bs nn.EpochStats
+	)
+	for _, s := range r.Plan.Seeds {
+		run, st := r.at(s, e)
+		if br == nil || st.TestAcc > bs.TestAcc {
+			br, bs = run, st
+		}
+	}
+	return br, bs
+}
+
+// classTableMD writes ev's per-class figures as a Markdown table with a macro row.
+func classTableMD(b *bytes.Buffer, ev *nn.Eval, classes []string) {
+	b.WriteString("| class | TP | FP | FN | TN | precision | recall | F1 | accuracy |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for i, c := range ev.Classes {
+		fmt.Fprintf(b, "| %s | %d | %d | %d | %d | %.4f | %.4f | %.4f | %.4f |\n",
+			mdEscape(classLabel(classes, i)), c.TP, c.FP, c.FN, c.TN, c.Precision, c.Recall, c.F1, c.Accuracy)
+	}
+	m := ev.Macro
+	fmt.Fprintf(b, "| **macro** | | | | | %.4f | %.4f | %.4f | %.4f |\n\n", m.Precision, m.Recall, m.F1, m.Accuracy)
 }
 
 // curve is the mean over seeds of one epoch of the longest runs.
@@ -533,14 +558,18 @@ func sweepMarkdown(r *sweepResult) []byte {
 	br, be, bs := r.best()
 	fmt.Fprintf(&b, "## Per-class figures of the best run: seed %d after %s (%s)\n\n", br.Seed, plural(be, "epoch"), pct(bs.TestAcc))
 	if ev := br.Evals[be]; ev != nil {
-		b.WriteString("| class | TP | FP | FN | TN | precision | recall | F1 | accuracy |\n")
-		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-		for i, c := range ev.Classes {
-			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %.4f | %.4f | %.4f | %.4f |\n",
-				mdEscape(classLabel(r.Classes, i)), c.TP, c.FP, c.FN, c.TN, c.Precision, c.Recall, c.F1, c.Accuracy)
+		classTableMD(&b, ev, r.Classes)
+	}
+	if len(p.Counts) > 1 {
+		fmt.Fprintf(&b, "## Per-class figures after each epoch count\n\n")
+		fmt.Fprintf(&b, "For each count, the seed with the best test accuracy after that many epochs.\n\n")
+		for _, e := range p.Counts {
+			run, st := r.bestAt(e)
+			fmt.Fprintf(&b, "### %s: seed %d (%s)\n\n", plural(e, "epoch"), run.Seed, pct(st.TestAcc))
+			if ev := run.Evals[e]; ev != nil {
+				classTableMD(&b, ev, r.Classes)
+			}
 		}
-		m := ev.Macro
-		fmt.Fprintf(&b, "| **macro** | | | | | %.4f | %.4f | %.4f | %.4f |\n\n", m.Precision, m.Recall, m.F1, m.Accuracy)
 	}
 
 	cs := r.curves()

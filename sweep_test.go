@@ -6,6 +6,7 @@ import (
 	"convscope/internal/atomicfile"
 	"encoding/binary"
 	"encoding/csv"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -184,8 +185,12 @@ func TestSweepReport(t *testing.T) {
 			t.Errorf("row %d: epochs %s seeds %s, want %d and 2", i, row["epochs"], row["seeds"], e)
 		}
 		var accs, losses []float64
+		countAcc, countSeed := -1.0, uint64(0)
 		for _, s := range seeds {
 			st := metrics[s][e-1]
+			if st.TestAcc > countAcc {
+				countAcc, countSeed = st.TestAcc, s
+			}
 			accs = append(accs, st.TestAcc)
 			losses = append(losses, st.TestLoss)
 			if got := parseF(t, row["test_acc_seed_"+strconv.FormatUint(s, 10)]); got != st.TestAcc {
@@ -207,6 +212,33 @@ func TestSweepReport(t *testing.T) {
 		line := "| " + strconv.Itoa(e) + " | " + pct(mean) + " | " + strconv.FormatFloat(100*std, 'f', 2, 64) + " | "
 		if !strings.Contains(mdText, line) {
 			t.Errorf("%s has no row starting %q", sweepMD, line)
+		}
+		// The per-class table of the count's best seed, one row per class
+		// whose TP, FP, FN and TN add up to the test set.
+		head := fmt.Sprintf("### %s: seed %d (%s)\n\n", plural(e, "epoch"), countSeed, pct(countAcc))
+		i := strings.Index(mdText, head)
+		if i < 0 {
+			t.Errorf("%s has no per-class section %q", sweepMD, head)
+			continue
+		}
+		rows := strings.Split(mdText[i+len(head):], "\n")[2:]
+		for c, name := range names {
+			f := strings.Split(rows[c], " | ")
+			if len(f) < 5 || f[0] != "| "+name {
+				t.Errorf("%d epochs: class row %d is %q, want class %s", e, c, rows[c], name)
+				continue
+			}
+			n := 0
+			for _, v := range f[1:5] {
+				k, _ := strconv.Atoi(v)
+				n += k
+			}
+			if n != testN {
+				t.Errorf("%d epochs, class %s: TP+FP+FN+TN = %d, want %d", e, name, n, testN)
+			}
+		}
+		if !strings.HasPrefix(rows[len(names)], "| **macro** |") {
+			t.Errorf("%d epochs: no macro row after the classes: %q", e, rows[len(names)])
 		}
 	}
 
