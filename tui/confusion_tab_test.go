@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"convscope/nn"
@@ -86,7 +87,7 @@ func TestConfusionCursorClamps(t *testing.T) {
 	if ct.row != 9 || ct.col != 9 {
 		t.Errorf("down and right many times put the cursor on (%d, %d), want (9, 9)", ct.row, ct.col)
 	}
-	if out := plain(content(m)); !strings.Contains(out, "true 9 → predicted 9: 3 of 4 images (75.0%)") {
+	if out := ansi.Strip(content(m)); !strings.Contains(out, "true 9 → predicted 9: 3 of 4 images (75.0%)") {
 		t.Errorf("the cell line should describe (9, 9):\n%s", out)
 	}
 }
@@ -105,7 +106,7 @@ func TestConfusionEpochs(t *testing.T) {
 	m := evalModel(t, 200, 60, "")
 	ct := m.tabs[tabConfusion].(*confusionTab)
 	send(m, press("4"))
-	if out := plain(content(m)); !strings.Contains(out, "no evaluation yet") {
+	if out := ansi.Strip(content(m)); !strings.Contains(out, "no evaluation yet") {
 		t.Errorf("before any evaluation the tab should say so:\n%s", out)
 	}
 	send(m, historyMsg{{Epoch: 1, TestAcc: 0.5}}) // a resumed run's epoch: no matrix
@@ -126,7 +127,7 @@ func TestConfusionEpochs(t *testing.T) {
 		if e.epoch != epoch || e.conf[0][0] != row0 {
 			t.Fatalf("after %q the tab shows epoch %d with conf[0][0] = %d, want epoch %d with %d", key, e.epoch, e.conf[0][0], epoch, row0)
 		}
-		if out := plain(content(m)); !strings.Contains(out, fmt.Sprintf("Epoch %d (", epoch)) {
+		if out := ansi.Strip(content(m)); !strings.Contains(out, fmt.Sprintf("Epoch %d (", epoch)) {
 			t.Fatalf("after %q the status line should name epoch %d:\n%s", key, epoch, out)
 		}
 	}
@@ -134,14 +135,14 @@ func TestConfusionEpochs(t *testing.T) {
 	show("[", 3, 3)
 	show("[", 2, 2)
 	show("[", 2, 2)
-	if out := plain(content(m)); !strings.Contains(out, "an earlier epoch") {
+	if out := ansi.Strip(content(m)); !strings.Contains(out, "an earlier epoch") {
 		t.Errorf("an earlier epoch should be marked:\n%s", out)
 	}
 	// Enter on an earlier epoch: its images are gone.
 	if msgs := drive(m, press("enter")); len(msgs) != 1 {
 		t.Errorf("enter on an earlier epoch sent %v", msgs[1:])
 	}
-	if out := plain(content(m)); !strings.Contains(out, "the images are kept for the latest epoch only (4)") {
+	if out := ansi.Strip(content(m)); !strings.Contains(out, "the images are kept for the latest epoch only (4)") {
 		t.Errorf("enter on an earlier epoch should say why nothing happens:\n%s", out)
 	}
 	// A new evaluation while looking at an earlier one leaves the view alone.
@@ -187,7 +188,7 @@ func TestConfusionLayouts(t *testing.T) {
 			if msgs := drive(m, press("enter")); len(msgs) != 1 {
 				t.Errorf("enter without per-image results sent %v", msgs[1:])
 			}
-			if out := plain(content(m)); !strings.Contains(out, "no per-image results") {
+			if out := ansi.Strip(content(m)); !strings.Contains(out, "no per-image results") {
 				t.Errorf("enter without per-image results should say so:\n%s", out)
 			}
 		})

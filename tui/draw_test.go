@@ -7,6 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"convscope/mnist"
@@ -185,8 +186,8 @@ func TestDrawPredicts(t *testing.T) {
 func TestDrawEnterInspects(t *testing.T) {
 	m, dt, send := drawModel(t, 80, 24)
 	send(keyOf("enter"))
-	if m.active != tabDraw || !strings.Contains(plain(content(m)), "draw a digit first") {
-		t.Errorf("enter on a blank canvas should stay and say why:\n%s", plain(content(m)))
+	if m.active != tabDraw || !strings.Contains(ansi.Strip(content(m)), "draw a digit first") {
+		t.Errorf("enter on a blank canvas should stay and say why:\n%s", ansi.Strip(content(m)))
 	}
 	dt.line(6, 7, 6, 21, false)
 	dt.line(6, 21, 23, 12, false)

@@ -10,6 +10,8 @@ import (
 
 	"convscope/nn"
 	"convscope/views"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // dirFiles lists the names in dir.
@@ -56,7 +58,7 @@ func TestExport(t *testing.T) {
 			if names := dirFiles(t, dir); len(names) != 0 {
 				t.Fatalf("files written before the command ran: %v", names)
 			}
-			if out := plain(content(m)); !strings.Contains(out, "exporting…") {
+			if out := ansi.Strip(content(m)); !strings.Contains(out, "exporting…") {
 				t.Errorf("while the export runs the tab should say so:\n%s", out)
 			}
 			msgs := expand(cmd)
@@ -71,7 +73,7 @@ func TestExport(t *testing.T) {
 			if names := dirFiles(t, dir); !slices.Equal(names, []string{classesFile, confusionFile, epochsFile, reportFile}) {
 				t.Errorf("the run folder holds %v, want exactly the four report files (no temporary ones)", names)
 			}
-			if out := plain(content(m)); !strings.Contains(out, "epoch 3: wrote report.md and 3 CSVs to "+dir) {
+			if out := ansi.Strip(content(m)); !strings.Contains(out, "epoch 3: wrote report.md and 3 CSVs to "+dir) {
 				t.Errorf("after the export the tab should say where it went:\n%s", out)
 			}
 
@@ -161,7 +163,7 @@ func TestExportRefuses(t *testing.T) {
 			}
 			send(m, press("4"))
 			drive(m, press("e"))
-			if out := plain(content(m)); !strings.Contains(out, c.says) {
+			if out := ansi.Strip(content(m)); !strings.Contains(out, c.says) {
 				t.Errorf("the tab should say %q:\n%s", c.says, out)
 			}
 			if dir != "" {
@@ -170,7 +172,7 @@ func TestExportRefuses(t *testing.T) {
 				}
 			}
 			send(m, press("right")) // the note goes with the next key
-			if out := plain(content(m)); strings.Contains(out, c.says) {
+			if out := ansi.Strip(content(m)); strings.Contains(out, c.says) {
 				t.Errorf("the note stayed after a key:\n%s", out)
 			}
 		})

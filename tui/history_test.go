@@ -5,6 +5,8 @@ import (
 	"convscope/views"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // TestHistoryShown: a resumed run's earlier epochs appear in the epoch table.
@@ -17,7 +19,7 @@ func TestHistoryShown(t *testing.T) {
 	if len(m.stats) != 2 {
 		t.Fatalf("model has %d epochs after historyMsg, want 2", len(m.stats))
 	}
-	out := plain(content(m))
+	out := ansi.Strip(content(m))
 	for _, want := range []string{"97.12%", "98.56%"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen lacks %q from the history:\n%s", want, out)
@@ -33,14 +35,14 @@ func TestRunsView(t *testing.T) {
 	tt.others = []views.RunCurves{{Name: "baseline", Epochs: []nn.EpochStats{{Epoch: 1, TestAcc: 0.9812}, {Epoch: 2, TestAcc: 0.9876}}}}
 	send(m, historyMsg{{Epoch: 1, TestAcc: 0.9712}, {Epoch: 2, TestAcc: 0.9856}})
 	send(m, press("r"))
-	out := plain(content(m))
+	out := ansi.Strip(content(m))
 	for _, want := range []string{"this run best 98.56% @2", "baseline best 98.76% @2", "test accuracy (%)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Runs view lacks %q:\n%s", want, out)
 		}
 	}
 	send(m, press("r"))
-	if out := plain(content(m)); strings.Contains(out, "baseline best") {
+	if out := ansi.Strip(content(m)); strings.Contains(out, "baseline best") {
 		t.Errorf("second r did not go back to the live charts:\n%s", out)
 	}
 }

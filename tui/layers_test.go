@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"convscope/mnist"
@@ -189,7 +190,7 @@ func TestLayersConvArithmetic(t *testing.T) {
 		if float64(got) != c.want {
 			t.Errorf("the layer's value at (%d, %d, %d) = %v, want %v", c.row, c.col, c.ch, got, c.want)
 		}
-		out := plain(lt.View(views.NewStyles(true, colorprofile.TrueColor)))
+		out := ansi.Strip(lt.View(views.NewStyles(true, colorprofile.TrueColor)))
 		for _, s := range []string{
 			fmt.Sprintf("channel %d at (%d, %d) = %+.4f", c.ch, c.row, c.col, c.want),
 			fmt.Sprintf("= value        %+.4f  layer %+.4f ✓", c.want, c.want),
@@ -214,7 +215,7 @@ func TestLayersZoomMatchesLayer(t *testing.T) {
 		if !lt.zoom {
 			t.Fatalf("%s: enter did not zoom", net.LayerName(i))
 		}
-		out := plain(lt.View(st))
+		out := ansi.Strip(lt.View(st))
 		if !strings.Contains(out, "✓") || strings.Contains(out, "✗") {
 			t.Errorf("%s: the arithmetic should match the layer's value:\n%s", net.LayerName(i), out)
 		}
@@ -324,7 +325,7 @@ func TestLayersNetworkArrives(t *testing.T) {
 	lt := newLayersTab(newKeyMap())
 	lt.SetSize(80, 18)
 	st := views.NewStyles(true, colorprofile.TrueColor)
-	if out := plain(lt.View(st)); !strings.Contains(out, "No network yet") {
+	if out := ansi.Strip(lt.View(st)); !strings.Contains(out, "No network yet") {
 		t.Errorf("without a network the tab should say so:\n%s", out)
 	}
 	if cmd := lt.Update(inspectMsg{Pixels: sevenPixels(), Rows: 28, Cols: 28, Label: 7, Source: "test #3"}); cmd != nil {
@@ -345,7 +346,7 @@ func TestLayersNetworkArrives(t *testing.T) {
 	lt2 := newLayersTab(newKeyMap())
 	lt2.SetSize(80, 18)
 	runCmds(t, lt2.Update, lt2.Update(snapshotMsg{net: net}))
-	if out := plain(lt2.View(st)); !strings.Contains(out, "Press enter on a digit in Samples") {
+	if out := ansi.Strip(lt2.View(st)); !strings.Contains(out, "Press enter on a digit in Samples") {
 		t.Errorf("without an image the tab should say where to get one:\n%s", out)
 	}
 }
@@ -461,7 +462,7 @@ func checkTabBlock(t *testing.T, s string, w, h int) {
 	}
 	for i, l := range lines {
 		if lw := lipgloss.Width(l); lw != w {
-			t.Fatalf("view line %d is %d wide, want %d: %q", i, lw, w, plain(l))
+			t.Fatalf("view line %d is %d wide, want %d: %q", i, lw, w, ansi.Strip(l))
 		}
 	}
 }
@@ -528,7 +529,7 @@ func TestLayersSizes(t *testing.T) {
 				}
 				for i, l := range lines {
 					if w := lipgloss.Width(l); w != sz[0] {
-						t.Fatalf("%dx%d %s %s: line %d is %d wide: %q", sz[0], sz[1], net.LayerName(layer), mode, i, w, plain(l))
+						t.Fatalf("%dx%d %s %s: line %d is %d wide: %q", sz[0], sz[1], net.LayerName(layer), mode, i, w, ansi.Strip(l))
 					}
 				}
 			}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 func TestPickImages(t *testing.T) {
@@ -104,7 +106,7 @@ func TestMistakesKeys(t *testing.T) {
 		if !slices.Equal(mt.list, s.want) {
 			t.Fatalf("after %q the list is %v, want %v", s.key, mt.list, s.want)
 		}
-		if out := plain(content(m)); !strings.Contains(out, s.says) {
+		if out := ansi.Strip(content(m)); !strings.Contains(out, s.says) {
 			t.Fatalf("after %q the tab should say %q:\n%s", s.key, s.says, out)
 		}
 	}
@@ -131,7 +133,7 @@ func TestMistakesShowPair(t *testing.T) {
 	if !slices.Equal(mt.list, []int{17, 27, 37}) {
 		t.Errorf("showPairMsg{7, 7}: list %v, want the right 7s [17 27 37]", mt.list)
 	}
-	if out := plain(content(m)); !strings.Contains(out, "3 images: true 7 predicted as 7 (right)") {
+	if out := ansi.Strip(content(m)); !strings.Contains(out, "3 images: true 7 predicted as 7 (right)") {
 		t.Errorf("a right pair should say so:\n%s", out)
 	}
 }
@@ -161,7 +163,7 @@ func TestMistakesDetail(t *testing.T) {
 	m := evalModel(t, 120, 40, "")
 	send(m, testEpoch(1, testEval(40)))
 	send(m, press("3"))
-	out := plain(content(m))
+	out := ansi.Strip(content(m))
 	for _, want := range []string{"#18", "true 8", "pred 3 ✗", fmt.Sprintf("loss %.3f", -math.Log(0.01)), "1. 3  95.0%", "2. 8   1.0%"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the detail of image 18 lacks %q:\n%s", want, out)
@@ -177,7 +179,7 @@ func TestMistakesBeforeEvaluation(t *testing.T) {
 			t.Errorf("%q before any evaluation gave %v", k, msgs[1:])
 		}
 	}
-	if out := plain(content(m)); !strings.Contains(out, "no predictions yet") {
+	if out := ansi.Strip(content(m)); !strings.Contains(out, "no predictions yet") {
 		t.Errorf("before any evaluation the Mistakes tab should say there are no predictions:\n%s", out)
 	}
 }

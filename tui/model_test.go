@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"convscope/nn"
@@ -113,22 +114,6 @@ func feed(m *model, epochs, per int) {
 
 func content(m *model) string { return m.View().Content }
 
-func plain(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
-			j := i + 2
-			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
-				j++
-			}
-			i = j
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
 // checkScreen fails unless the view fills exactly w x h.
 func checkScreen(t *testing.T, m *model, w, h int) {
 	t.Helper()
@@ -138,7 +123,7 @@ func checkScreen(t *testing.T, m *model, w, h int) {
 	}
 	for i, l := range lines {
 		if lw := lipgloss.Width(l); lw != w {
-			t.Fatalf("view line %d is %d wide, want %d: %q", i, lw, w, plain(l))
+			t.Fatalf("view line %d is %d wide, want %d: %q", i, lw, w, ansi.Strip(l))
 		}
 	}
 }
@@ -191,7 +176,7 @@ func TestBackgroundColour(t *testing.T) {
 	if m.st.Profile != colorprofile.Ascii {
 		t.Errorf("styles profile = %v after ColorProfileMsg(Ascii)", m.st.Profile)
 	}
-	if strings.Contains(plain(content(m)), "\x1b") || strings.Contains(content(m), "\x1b[38") {
+	if strings.Contains(ansi.Strip(content(m)), "\x1b") || strings.Contains(content(m), "\x1b[38") {
 		t.Error("with the Ascii profile (NO_COLOR) the view still has colours")
 	}
 }
@@ -210,8 +195,8 @@ func TestTabKeys(t *testing.T) {
 			t.Fatalf("after %q the active tab is %d, want %d", c.key, m.active, c.want)
 		}
 	}
-	if !strings.Contains(plain(content(m)), "Samples: ") {
-		t.Errorf("the Samples tab should show its placeholder:\n%s", plain(content(m)))
+	if !strings.Contains(ansi.Strip(content(m)), "Samples: ") {
+		t.Errorf("the Samples tab should show its placeholder:\n%s", ansi.Strip(content(m)))
 	}
 }
 
@@ -264,8 +249,8 @@ func TestPauseResume(t *testing.T) {
 	if m.state != views.StatePaused || ctl.pauses != 1 {
 		t.Fatalf("after space: state %d, pauses %d; want paused once", m.state, ctl.pauses)
 	}
-	if !strings.Contains(plain(content(m)), "paused") || !strings.Contains(plain(content(m)), "space resume") {
-		t.Errorf("paused screen should say paused and offer resume:\n%s", plain(content(m)))
+	if !strings.Contains(ansi.Strip(content(m)), "paused") || !strings.Contains(ansi.Strip(content(m)), "space resume") {
+		t.Errorf("paused screen should say paused and offer resume:\n%s", ansi.Strip(content(m)))
 	}
 	send(m, press("space"))
 	if m.state != views.StateTraining || ctl.resumes != 1 {
@@ -285,25 +270,25 @@ func TestSaveKey(t *testing.T) {
 		t.Fatalf("s asked for %d saves, want 1", ctl.saves)
 	}
 	send(m, eventsMsg{savedMsg{path: "out/ckpt-1.safetensors"}})
-	if !strings.Contains(plain(content(m)), "saved out/ckpt-1.safetensors") {
-		t.Errorf("after a save the header should say where:\n%s", plain(content(m)))
+	if !strings.Contains(ansi.Strip(content(m)), "saved out/ckpt-1.safetensors") {
+		t.Errorf("after a save the header should say where:\n%s", ansi.Strip(content(m)))
 	}
 	cmd := send(m, eventsMsg{savedMsg{err: errors.New("disk full")}})
-	if !strings.Contains(plain(content(m)), "save failed: disk full") {
-		t.Errorf("after a failed save the header should say why:\n%s", plain(content(m)))
+	if !strings.Contains(ansi.Strip(content(m)), "save failed: disk full") {
+		t.Errorf("after a failed save the header should say why:\n%s", ansi.Strip(content(m)))
 	}
 	if cmd == nil {
 		t.Fatal("a note should come with a command that clears it")
 	}
 	send(m, clearNoteMsg{id: m.noteID})
-	if strings.Contains(plain(content(m)), "disk full") {
+	if strings.Contains(ansi.Strip(content(m)), "disk full") {
 		t.Error("the note did not clear")
 	}
 
 	ctl.canSave = false
 	send(m, press("s"))
-	if !strings.Contains(plain(content(m)), "saving arrives with checkpoints") {
-		t.Errorf("without Save the header should say saving is not there yet:\n%s", plain(content(m)))
+	if !strings.Contains(ansi.Strip(content(m)), "saving arrives with checkpoints") {
+		t.Errorf("without Save the header should say saving is not there yet:\n%s", ansi.Strip(content(m)))
 	}
 }
 
@@ -326,7 +311,7 @@ func TestQuit(t *testing.T) {
 func TestHelp(t *testing.T) {
 	m, _ := newTestModel(t, 80, 24)
 	send(m, press("?"))
-	out := plain(content(m))
+	out := ansi.Strip(content(m))
 	for _, want := range []string{"Keys", "pause", "next tab", "scroll the epoch table", "esc/? close help"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("help lacks %q:\n%s", want, out)
@@ -342,14 +327,14 @@ func TestHelp(t *testing.T) {
 	if m.showHelp {
 		t.Error("? did not close the help")
 	}
-	if !strings.Contains(plain(content(m)), "? help") {
+	if !strings.Contains(ansi.Strip(content(m)), "? help") {
 		t.Error("the footer should offer ? help")
 	}
 }
 
 func TestTooSmallAndResize(t *testing.T) {
 	m, _ := newTestModel(t, 50, 15)
-	out := plain(content(m))
+	out := ansi.Strip(content(m))
 	if !strings.Contains(out, "needs at least 60x20") {
 		t.Errorf("at 50x15 the view should say what it needs:\n%s", out)
 	}
@@ -383,7 +368,7 @@ func TestRunEnds(t *testing.T) {
 		if m.state != c.want {
 			t.Errorf("after training returned %v the state is %d, want %d", c.err, m.state, c.want)
 		}
-		out := plain(content(m))
+		out := ansi.Strip(content(m))
 		if !strings.Contains(out, c.says) {
 			t.Errorf("after training returned %v the screen lacks %q:\n%s", c.err, c.says, out)
 		}
@@ -456,7 +441,7 @@ func TestHeaderRate(t *testing.T) {
 		m.info.cfg.Schedule = sched
 		send(m, progressMsg(nn.Progress{Kind: nn.BatchProgress, Epoch: 3, Epochs: 10, Batch: 100, Batches: 938,
 			Seen: 6400, Total: 60000, LR: 0.00042, TrainLoss: 0.05, TrainAcc: 0.98, ImagesPerSec: 2000, Elapsed: 3 * time.Second}))
-		screen := plain(content(m))
+		screen := ansi.Strip(content(m))
 		want := "adam lr 0.001 cosine now 0.00042 · batch 64"
 		if sched == "constant" {
 			want = "adam lr 0.001 · batch 64"

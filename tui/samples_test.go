@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"convscope/mnist"
@@ -292,7 +293,7 @@ func TestSamplesEnterInspects(t *testing.T) {
 func TestSamplesWithoutPredictions(t *testing.T) {
 	m := evalModel(t, 80, 24, "")
 	send(m, press("2"))
-	out := plain(content(m))
+	out := ansi.Strip(content(m))
 	for _, want := range []string{"no predictions yet", "Test images 1–", "#0", "0→?"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("before any evaluation the Samples tab lacks %q:\n%s", want, out)
@@ -384,7 +385,7 @@ func TestNoTestSet(t *testing.T) {
 				}
 			}
 		}
-		if out := plain(content(m)); !strings.Contains(out, "no test images") {
+		if out := ansi.Strip(content(m)); !strings.Contains(out, "no test images") {
 			t.Errorf("tab %d without a test set should say so:\n%s", tb+1, out)
 		}
 	}

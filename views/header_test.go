@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"convscope/nn"
@@ -190,7 +191,7 @@ func TestTabs(t *testing.T) {
 				st := NewStyles(true, colorprofile.TrueColor)
 				bar, spans := Tabs(titles, active, "", w, st)
 				checkBlock(t, bar, w, 1)
-				plain := stripANSI(bar)
+				plain := ansi.Strip(bar)
 				for i, s := range spans {
 					text := string([]rune(plain)[s.Start:s.End])
 					if !strings.Contains(text, fmt.Sprint(i+1)) {
@@ -215,21 +216,4 @@ func TestTooSmall(t *testing.T) {
 			t.Errorf("TooSmall(%d, %d) does not say the size it needs:\n%s", sz.w, sz.h, out)
 		}
 	}
-}
-
-// stripANSI drops SGR escape sequences.
-func stripANSI(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
-			j := i + 2
-			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
-				j++
-			}
-			i = j
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
