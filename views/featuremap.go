@@ -216,17 +216,7 @@ func FeatureGrid(f FeatureMaps, first, cursor int, perChannel bool, w, h int, st
 			}
 			tiles = append(tiles, append(img, featureCaption(strconv.Itoa(c), l.TileW, c == cursor, st)))
 		}
-		for y := range l.TileH {
-			if r > 0 || y > 0 {
-				b.WriteByte('\n')
-			}
-			for i, t := range tiles {
-				if i > 0 {
-					b.WriteString(gap)
-				}
-				b.WriteString(t[y])
-			}
-		}
+		writeTileRow(&b, tiles, l.TileH, gap, r == 0)
 	}
 	return b.String(), l
 }

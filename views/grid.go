@@ -90,19 +90,25 @@ func Grid(items []DigitItem, classes []string, cursor, w, h int, st Styles) (str
 			img := Digit(it.Pixels, rows, cols, st)
 			tiles[c] = append(strings.Split(img, "\n"), gridCaption(it, classes, l.TileW, r*l.Cols+c == cursor, st))
 		}
-		for y := range l.TileH {
-			if r > 0 || y > 0 {
-				b.WriteByte('\n')
-			}
-			for c := range row {
-				if c > 0 {
-					b.WriteString(gap)
-				}
-				b.WriteString(tiles[c][y])
-			}
-		}
+		writeTileRow(&b, tiles[:len(row)], l.TileH, gap, r == 0)
 	}
 	return b.String(), l
+}
+
+// writeTileRow writes one row of tiles, each h lines, side by side with gap
+// between them, starting on a new line unless it is the first row.
+func writeTileRow(b *strings.Builder, tiles [][]string, h int, gap string, first bool) {
+	for y := range h {
+		if !first || y > 0 {
+			b.WriteByte('\n')
+		}
+		for i, t := range tiles {
+			if i > 0 {
+				b.WriteString(gap)
+			}
+			b.WriteString(t[y])
+		}
+	}
 }
 
 // gridCaption is a tile's caption, exactly w cells wide.

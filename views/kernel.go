@@ -86,17 +86,7 @@ func Kernels(ks [][]float32, k int, captions []string, scale float32, w, h int, 
 			t = append(t, padEnd(st.Muted.Render(cutText(names[i], l.TileW)), l.TileW))
 			tiles = append(tiles, t)
 		}
-		for y := range l.TileH {
-			if row > 0 || y > 0 {
-				b.WriteByte('\n')
-			}
-			for i, t := range tiles {
-				if i > 0 {
-					b.WriteString(gap)
-				}
-				b.WriteString(t[y])
-			}
-		}
+		writeTileRow(&b, tiles, l.TileH, gap, row == 0)
 	}
 	return b.String(), l
 }
