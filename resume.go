@@ -24,7 +24,7 @@ import (
 // resumeFree are the train flags a resumed run may set: --epochs extends
 // it, the others do not change its results. Every other flag must keep the
 // checkpoint's value, so that the run continues as if never interrupted.
-var resumeFree = map[string]bool{"epochs": true, "threads": true, "data": true, "classes": true, "out": true, "no-tui": true, "resume": true}
+var resumeFree = map[string]bool{"epochs": true, "threads": true, "data": true, "classes": true, "out": true, "no-tui": true, "resume": true, "compare": true}
 
 // resumeTrain is "train --resume FILE": it continues the run saved in
 // f.resume, in the checkpoint's folder unless --out is given.

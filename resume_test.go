@@ -87,7 +87,8 @@ func TestResumeCommand(t *testing.T) {
 	if err := os.WriteFile(older, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := run([]string{"train", "--resume", last, "--epochs", "2", "--data", dir}); err != nil {
+	// --compare only adds curves to the UI, so a resumed run takes it.
+	if err := run([]string{"train", "--resume", last, "--epochs", "2", "--data", dir, "--compare", straight}); err != nil {
 		t.Fatal(err)
 	}
 	want := load(t, filepath.Join(straight, checkpoint.LastFile))
