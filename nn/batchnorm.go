@@ -25,7 +25,6 @@ type BatchNorm2D struct {
 	RunningVar   []float32
 	Updates      int64 // training batches seen (PyTorch's num_batches_tracked)
 	eng          *gemm.Engine
-	n            int
 	train        bool
 	x, y, dy, dx []float32
 	scale        [512]float32 // x̂ = x·scale + shift, from the last training Forward
@@ -174,7 +173,7 @@ func (b *BatchNorm2D) Forward(x []float32, n int, train bool) []float32 {
 		panic("nn: BatchNorm2D supports at most 512 channels")
 	}
 	m := len(x) / c
-	b.n, b.train = n, train
+	b.train = train
 	b.y = grow(b.y, len(x))
 	// Keep x and the per-channel affine map to x̂ (x̂ = x·scale + shift)
 	// instead of storing x̂: Backward recomputes it, which costs less than

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"convscope/internal/gemm"
@@ -288,6 +289,18 @@ func TestPaperNetShape(t *testing.T) {
 	}
 	if got, want := net.MACs(), 10173184; got != want {
 		t.Errorf("MACs = %d, want %d", got, want)
+	}
+	// The Keras-style table: a row per layer with its output shape and
+	// parameters, and the totals.
+	sum := net.Summary()
+	for _, want := range []string{"(None, 26, 26, 32)", "320\n", "(None, 1, 1, 256)", "(None, 128)", "32,896\n",
+		"Total params: 214,826", "Multiply-adds per image: 10,173,184"} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("Summary lacks %q:\n%s", want, sum)
+		}
+	}
+	if rows := strings.Count(sum, "\n"); rows != len(net.Layers)+7 {
+		t.Errorf("Summary has %d lines, want %d layers and 7 more:\n%s", rows, len(net.Layers), sum)
 	}
 	last := net.Layers[len(net.Layers)-6]
 	if last.Kind() != "Flatten" || last.Out() != (Shape{1, 1, 256}) {
