@@ -27,7 +27,7 @@ func cmdBench(args []string) error {
 	if *batches < 1 || *batch < 1 || *evalBatch < 1 {
 		return fmt.Errorf("bench: --batches, --batch and --eval-batch must be positive")
 	}
-	d, err := loadData(*data)
+	d, err := loadData(*data, "")
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func loadModel(cmd, path, dir string) (*checkpoint.Checkpoint, nn.Data, error) {
 	if err != nil {
 		return nil, nn.Data{}, err
 	}
-	d, err := loadData(dir)
+	d, err := loadData(dir, "")
 	if err != nil {
 		return nil, nn.Data{}, err
 	}

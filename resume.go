@@ -77,11 +77,8 @@ func resumeTrain(fs *flag.FlagSet, f trainFlags, w io.Writer) error {
 	if err := checkNotBehind(out, f.resume, ck.Epoch); err != nil {
 		return err
 	}
-	data, err := loadData(f.data)
+	data, err := loadData(f.data, f.classes)
 	if err != nil {
-		return err
-	}
-	if err := setClassNames(data, f.classes); err != nil {
 		return err
 	}
 	if err := checkData(ck.Net, data.Train, "training"); err != nil {
@@ -102,7 +99,7 @@ func resumeTrain(fs *flag.FlagSet, f trainFlags, w io.Writer) error {
 	if out, err = makeRunDir(out); err != nil {
 		return err
 	}
-	if err := writeMetrics(filepath.Join(out, "metrics.jsonl"), t.History); err != nil {
+	if err := writeMetrics(filepath.Join(out, metricsFile), t.History); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -156,7 +156,7 @@ func (c *cancelAfter) Err() error {
 // message says how to resume.
 func TestStopMidEpoch(t *testing.T) {
 	dir := writeData(t, 12, 2)
-	data, err := loadData(dir)
+	data, err := loadData(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}

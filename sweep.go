@@ -137,11 +137,8 @@ func sweepMain(ctx context.Context, args []string, w io.Writer, tty bool) error 
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("sweep: %w", err)
 	}
-	data, err := loadData(f.data)
+	data, err := loadData(f.data, f.classes)
 	if err != nil {
-		return err
-	}
-	if err := setClassNames(data, f.classes); err != nil {
 		return err
 	}
 	// Build one network first, so that an unsupported image size fails

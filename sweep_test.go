@@ -513,7 +513,7 @@ func TestClassNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := loadData(tt.dir)
+			d, err := loadData(tt.dir, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -541,7 +541,7 @@ func TestClassNames(t *testing.T) {
 
 	// A classes.txt naming fewer classes than the labels is an error of Load.
 	short := writeDataset(t, 6, 3, 28, 28, 3, []string{"only", "two"})
-	if _, err := loadData(short); err == nil || !strings.Contains(err.Error(), "classes.txt") {
+	if _, err := loadData(short, ""); err == nil || !strings.Contains(err.Error(), "classes.txt") {
 		t.Errorf("loadData with 2 names for 3 classes = %v, want an error naming classes.txt", err)
 	}
 }

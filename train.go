@@ -88,11 +88,8 @@ func cmdTrain(args []string) error {
 	if err := f.cfg.Validate(); err != nil {
 		return err
 	}
-	data, err := loadData(f.data)
+	data, err := loadData(f.data, f.classes)
 	if err != nil {
-		return err
-	}
-	if err := setClassNames(data, f.classes); err != nil {
 		return err
 	}
 	net, err := nn.NewPaper(data.Train.Rows, data.Train.Cols, len(data.Train.Classes), nn.InitRNG(f.cfg.Seed))
@@ -119,13 +116,16 @@ func cmdTrain(args []string) error {
 	return trainHeadless(ctx, net, data, f.cfg, out, os.Stdout, tty)
 }
 
-// loadData reads the training and test sets from dir ("" = the module cache copy).
-func loadData(dir string) (nn.Data, error) {
+// loadData reads the training and test sets from dir ("" = the module cache
+// copy) and names their classes after the comma-separated classes, if given
+// (see setClassNames).
+func loadData(dir, classes string) (nn.Data, error) {
 	train, test, err := mnist.Load(dir)
 	if err != nil {
 		return nn.Data{}, err
 	}
-	return nn.Data{Train: train, Test: test}, nil
+	data := nn.Data{Train: train, Test: test}
+	return data, setClassNames(data, classes)
 }
 
 // setClassNames replaces the class names of both sets with the
@@ -219,7 +219,7 @@ func trainHeadless(ctx context.Context, net *nn.Net, data nn.Data, cfg nn.Config
 // (see startSaver; from is the checkpoint a resumed run starts from).
 func runHeadless(ctx context.Context, t *nn.Trainer, data nn.Data, out string, w io.Writer, tty bool, from string) error {
 	net, cfg := t.Net, t.Cfg
-	log := metricsLog{filepath.Join(out, "metrics.jsonl")}
+	log := metricsLog{filepath.Join(out, metricsFile)}
 	train := data.Train.Subset(cfg.TrainLimit)
 	fmt.Fprintf(w, "convscope: %s, %s lr %g%s, batch %d, seed %d, %d train / %d test images, %d threads, kernel %s\n",
 		net.Describe(), cfg.Optimizer, cfg.LR, scheduleText(cfg), cfg.Batch, cfg.Seed, train.N, data.Test.N, net.Engine().Threads(), gemm.Kernel())

@@ -26,7 +26,7 @@ func runTUI(ctx context.Context, net *nn.Net, data nn.Data, cfg nn.Config, out s
 // checkpoints in out as the headless run does (from is the checkpoint a
 // resumed run starts from). After the UI closes it says where things are.
 func runTrainerTUI(ctx context.Context, t *nn.Trainer, data nn.Data, out, from string, others []views.RunCurves) error {
-	log := metricsLog{filepath.Join(out, "metrics.jsonl")}
+	log := metricsLog{filepath.Join(out, metricsFile)}
 	save, err := startSaver(out, t, from)
 	if err != nil {
 		return err
