@@ -262,19 +262,6 @@ func (t *layersTab) paneView(l layersLayout, st views.Styles) (head, body string
 	return head + "\n" + info, grid
 }
 
-// commas formats n with commas between groups of three digits.
-func commas(n int) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i := range s {
-		if i > 0 && s[0] != '-' && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
 // sizeNote says how big a grid draws maps.
 func sizeNote(scale int) string {
 	switch {
@@ -300,7 +287,7 @@ func (t *layersTab) layerTitle(st views.Styles) string {
 	for _, p := range l.Params() {
 		n += len(p.W)
 	}
-	return st.Title.Render(t.net.LayerName(t.layer)) + st.Muted.Render(fmt.Sprintf(" · %s · %s · %s params", kind, shapeText(l.Out()), commas(n)))
+	return st.Title.Render(t.net.LayerName(t.layer)) + st.Muted.Render(fmt.Sprintf(" · %s · %s · %s params", kind, shapeText(l.Out()), groupInt(n)))
 }
 
 // zoomMapScale is the scale of the zoomed map.

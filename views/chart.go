@@ -40,18 +40,6 @@ var (
 	}
 )
 
-// LossChart draws training and test loss against epochs in exactly h lines of
-// width w.
-func LossChart(train, test []Point, xmax float64, w, h int, st Styles) string {
-	return Chart(ChartSpec{Title: "loss", Train: train, Test: test, XMax: xmax}, w, h, st)
-}
-
-// AccuracyChart draws training and test accuracy (fractions, shown as
-// percentages) against epochs in exactly h lines of width w.
-func AccuracyChart(train, test []Point, xmax float64, w, h int, st Styles) string {
-	return Chart(ChartSpec{Title: "accuracy", Train: train, Test: test, XMax: xmax, Percent: true}, w, h, st)
-}
-
 // Chart draws c in exactly h lines of width w: a title line with the legend,
 // the plot with a labelled y axis, and an x axis in epochs. Both series are
 // resampled onto one column per x step; NaN and ±Inf values are left out (and
