@@ -38,3 +38,37 @@ func TestClassFigures(t *testing.T) {
 		t.Errorf("macro recall = %v, want %v", macro.Recall, wantMacroRecall)
 	}
 }
+
+// TestEvaluateAgrees checks that an evaluation's accuracy, predictions and
+// confusion matrix tell the same story, with a batch that does not divide
+// the set.
+func TestEvaluateAgrees(t *testing.T) {
+	_, te := realData(t)
+	set := te.Subset(530)
+	net, err := NewPaper(28, 28, 10, InitRNG(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := Evaluate(net, set, 64)
+	right, diag, total := 0, 0, 0
+	for i := range ev.N {
+		if ev.Pred[i] == ev.Labels[i] {
+			right++
+		}
+		if p := ev.Probs[i*ev.K : (i+1)*ev.K]; p[ev.Pred[i]] < p[argmax(p)] {
+			t.Errorf("image %d: predicted class %d is not the most probable", i, ev.Pred[i])
+		}
+	}
+	for c := range ev.K {
+		diag += ev.Confusion[c][c]
+		for _, v := range ev.Confusion[c] {
+			total += v
+		}
+	}
+	if ev.N != 530 || total != 530 {
+		t.Fatalf("N = %d, confusion total %d, want 530", ev.N, total)
+	}
+	if float64(right)/530 != ev.Acc || diag != right {
+		t.Errorf("accuracy %v, predictions right %d, confusion diagonal %d: they disagree", ev.Acc, right, diag)
+	}
+}

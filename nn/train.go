@@ -347,8 +347,10 @@ func Evaluate(net *Net, set *mnist.Set, batch int) *Eval {
 		l, c := SoftmaxCrossEntropy(logits, set.Labels[lo:hi], m, k, ev.Probs[lo*k:hi*k], nil, ev.Losses[lo:hi])
 		lossSum += l * float64(m)
 		correct += c
+		// The class the loss counted as the answer: argmax of the logits
+		// (two probabilities may round to the same float32).
 		for i := lo; i < hi; i++ {
-			ev.Pred[i] = uint8(argmax(ev.Probs[i*k : (i+1)*k]))
+			ev.Pred[i] = uint8(argmax(logits[(i-lo)*k : (i-lo+1)*k]))
 		}
 	}
 	ev.Loss = lossSum / float64(n)
