@@ -28,6 +28,7 @@ type evalState struct {
 
 	ev     *nn.Eval        // the latest evaluation; nil before the first epoch ends
 	epoch  int             // the epoch ev belongs to
+	wrong  int             // test images ev predicts wrongly
 	epochs []nn.EpochStats // every finished epoch, resumed ones first, Eval dropped
 
 	note    string // the last export's outcome, shown in the tab's last line
@@ -59,6 +60,12 @@ func (s *evalState) update(msg tea.Msg) bool {
 			return false
 		}
 		s.ev, s.epoch = st.Eval, st.Epoch
+		s.wrong = 0
+		for i, l := range s.ev.Labels {
+			if i < len(s.ev.Pred) && s.ev.Pred[i] != l {
+				s.wrong++
+			}
+		}
 		return true
 	case historyMsg:
 		s.epochs = append(s.epochs, msg...)

@@ -238,12 +238,7 @@ func (t *mistakesTab) title(st views.Styles) string {
 		}
 		return st.Title.Render(groupInt(n)+plural(n, " image", " images")) + st.Text.Render(": "+what) + order
 	}
-	total := 0
-	for i, l := range t.es.ev.Labels {
-		if t.es.ev.Pred[i] != l {
-			total++
-		}
-	}
+	total := t.es.wrong
 	var s string
 	if t.trueC >= 0 || t.predC >= 0 {
 		s = st.Title.Render(groupInt(n)) + st.Text.Render(" of "+groupInt(total)+plural(total, " mistake", " mistakes"))

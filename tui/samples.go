@@ -109,12 +109,7 @@ func evalSummary(es *evalState, st views.Styles) string {
 	if !es.perImage() {
 		return es.noPredictions(st)
 	}
-	wrong := 0
-	for i, l := range es.ev.Labels {
-		if es.ev.Pred[i] != l {
-			wrong++
-		}
-	}
+	wrong := es.wrong
 	return st.Text.Render(fmt.Sprintf("epoch %d: ", es.epoch)) + st.Bad.Render(groupInt(wrong)+" wrong") +
 		st.Muted.Render(fmt.Sprintf(" (%.2f%% right)", 100*float64(es.ev.N-wrong)/float64(max(1, es.ev.N))))
 }
