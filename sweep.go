@@ -511,10 +511,7 @@ func sweepMarkdown(r *sweepResult) []byte {
 	if cfg.Augment {
 		aug = fmt.Sprintf("shifts up to %d px, rotations up to %g°", cfg.MaxShift, cfg.MaxRotate)
 	}
-	sched := cfg.Schedule
-	if sched == "" {
-		sched = "constant"
-	}
+	sched := cfg.Schedule.String()
 	schedText := sched
 	if sched == "step" {
 		schedText = fmt.Sprintf("step (x%g every %s)", cfg.StepGamma, plural(cfg.StepEvery, "epoch"))

@@ -37,12 +37,14 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.cfg.Epochs, "epochs", d.Epochs, "number of epochs")
 	fs.IntVar(&f.cfg.Batch, "batch", d.Batch, "batch size")
 	fs.Float64Var(&f.cfg.LR, "lr", d.LR, "learning rate")
-	fs.StringVar(&f.cfg.Optimizer, "optimizer", d.Optimizer, "optimizer: adam or sgd")
+	f.cfg.Optimizer = d.Optimizer
+	fs.Var(&f.cfg.Optimizer, "optimizer", "optimizer: adam or sgd")
 	fs.Float64Var(&f.cfg.Momentum, "momentum", d.Momentum, "momentum for sgd")
 	fs.Uint64Var(&f.cfg.Seed, "seed", d.Seed, "random seed for initialisation and shuffling")
 	fs.IntVar(&f.cfg.TrainLimit, "train-limit", 0, "train on the first N training images (0 = all)")
 	fs.IntVar(&f.cfg.Threads, "threads", 0, "worker threads (0 = all cores)")
-	fs.StringVar(&f.cfg.Schedule, "schedule", d.Schedule, "learning-rate schedule: constant, step or cosine")
+	f.cfg.Schedule = d.Schedule
+	fs.Var(&f.cfg.Schedule, "schedule", "learning-rate schedule: constant, step or cosine")
 	fs.IntVar(&f.cfg.StepEvery, "step-every", d.StepEvery, "step schedule: epochs between decays")
 	fs.Float64Var(&f.cfg.StepGamma, "step-gamma", d.StepGamma, "step schedule: factor applied at each decay")
 	fs.Float64Var(&f.cfg.WeightDecay, "weight-decay", 0, "decoupled weight decay of conv and dense weights, scaled by the learning rate (e.g. 0.01)")

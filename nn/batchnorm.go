@@ -59,7 +59,7 @@ func NewBatchNorm2D(s Shape, eps, momentum float64) *BatchNorm2D {
 	return b
 }
 
-func (b *BatchNorm2D) Kind() string             { return "BatchNorm2D" }
+func (b *BatchNorm2D) Kind() LayerKind          { return KindBatchNorm2D }
 func (b *BatchNorm2D) In() Shape                { return b.shape }
 func (b *BatchNorm2D) Out() Shape               { return b.shape }
 func (b *BatchNorm2D) Params() []*Param         { return []*Param{b.Gamma, b.Beta} }

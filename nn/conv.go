@@ -47,7 +47,7 @@ func glorot(w []float32, fanIn, fanOut int, rng *rand.Rand) {
 	}
 }
 
-func (c *Conv2D) Kind() string             { return "Conv2D" }
+func (c *Conv2D) Kind() LayerKind          { return KindConv2D }
 func (c *Conv2D) In() Shape                { return c.in }
 func (c *Conv2D) Out() Shape               { return c.out }
 func (c *Conv2D) Params() []*Param         { return []*Param{c.Weight, c.Bias} }

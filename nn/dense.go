@@ -12,7 +12,7 @@ type Flatten struct{ in Shape }
 // NewFlatten returns a Flatten of activations of shape s.
 func NewFlatten(s Shape) *Flatten { return &Flatten{in: s} }
 
-func (f *Flatten) Kind() string                                     { return "Flatten" }
+func (f *Flatten) Kind() LayerKind                                  { return KindFlatten }
 func (f *Flatten) In() Shape                                        { return f.in }
 func (f *Flatten) Out() Shape                                       { return Shape{1, 1, f.in.Size()} }
 func (f *Flatten) Params() []*Param                                 { return nil }
@@ -47,7 +47,7 @@ func NewDense(in Shape, out int, rng *rand.Rand) *Dense {
 	return d
 }
 
-func (d *Dense) Kind() string             { return "Dense" }
+func (d *Dense) Kind() LayerKind          { return KindDense }
 func (d *Dense) In() Shape                { return d.in }
 func (d *Dense) Out() Shape               { return d.out }
 func (d *Dense) Params() []*Param         { return []*Param{d.Weight, d.Bias} }

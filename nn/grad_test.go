@@ -95,11 +95,11 @@ func checkLayer(t *testing.T, l Layer, x []float32, n int, wantDx bool, h, tol f
 	dxCopy := append([]float32(nil), dx...)
 	L := func() float64 { return dot(l.Forward(x, n, true), dy) }
 	if wantDx {
-		gradCheck(t, l.Kind()+" dx", x, dxCopy, L, h, tol)
+		gradCheck(t, l.Kind().String()+" dx", x, dxCopy, L, h, tol)
 	}
 	for _, p := range l.Params() {
 		g := append([]float32(nil), p.G...)
-		gradCheck(t, l.Kind()+" d"+p.Name, p.W, g, L, h, tol)
+		gradCheck(t, l.Kind().String()+" d"+p.Name, p.W, g, L, h, tol)
 	}
 }
 

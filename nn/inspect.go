@@ -19,24 +19,11 @@ func ImageInput(px []uint8) []float32 {
 	return x
 }
 
-// Softmax returns the probabilities of one row of logits, summed in float64.
+// Softmax returns the probabilities of one row of logits (see softmaxRow).
 func Softmax(logits []float32) []float32 {
 	p := make([]float32, len(logits))
-	if len(logits) == 0 {
-		return p
-	}
-	mx := logits[0]
-	for _, v := range logits {
-		mx = max(mx, v)
-	}
-	var z float64
-	e := make([]float64, len(logits))
-	for i, v := range logits {
-		e[i] = math.Exp(float64(v - mx))
-		z += e[i]
-	}
-	for i := range p {
-		p[i] = float32(e[i] / z)
+	if len(logits) > 0 {
+		softmaxRow(logits, p)
 	}
 	return p
 }
@@ -47,7 +34,7 @@ type Trace struct {
 	Input []float32   // the image, shape Net.Input (H, W, C)
 	Outs  [][]float32 // Outs[i] is layer i's output, shape Layers[i].Out() (H, W, C)
 	Probs []float32   // softmax of the logits (the last output)
-	Pred  int         // the most probable class (the first on ties)
+	Pred  int         // the predicted class: Predict of the logits
 }
 
 // LayerInput is layer i's input: the image for layer 0, else Outs[i-1].
@@ -70,8 +57,9 @@ func (n *Net) TraceImage(x []float32) *Trace {
 	for i, o := range outs {
 		t.Outs[i] = append([]float32(nil), o...)
 	}
-	t.Probs = Softmax(t.Outs[len(t.Outs)-1])
-	t.Pred = argmax(t.Probs)
+	logits := t.Outs[len(t.Outs)-1]
+	t.Probs = Softmax(logits)
+	t.Pred = Predict(logits)
 	return t
 }
 

@@ -38,8 +38,8 @@ type Param struct {
 // shape of y and returns dx of the shape of x (nil when the layer was told it
 // needs no input gradient), accumulating parameter gradients with +=.
 type Layer interface {
-	// Kind is the layer type: "Conv2D", "BatchNorm2D", "ReLU", "MaxPool2D", "Flatten", "Dense".
-	Kind() string
+	// Kind is the layer type (one of LayerKinds).
+	Kind() LayerKind
 	In() Shape
 	Out() Shape
 	Params() []*Param

@@ -11,23 +11,7 @@ func SoftmaxCrossEntropy(logits []float32, labels []uint8, n, k int, probs, dlog
 	for i := 0; i < n; i++ {
 		row := logits[i*k : (i+1)*k]
 		p := probs[i*k : (i+1)*k]
-		mx := row[0]
-		arg := 0
-		for j, v := range row {
-			if v > mx {
-				mx, arg = v, j
-			}
-		}
-		var z float64
-		for j, v := range row {
-			e := math.Exp(float64(v - mx))
-			p[j] = float32(e)
-			z += e
-		}
-		inv := 1 / z
-		for j := range p {
-			p[j] = float32(float64(p[j]) * inv)
-		}
+		arg, mx, z := softmaxRow(row, p)
 		t := int(labels[i])
 		li := math.Log(z) - float64(row[t]-mx)
 		sum += li
@@ -48,3 +32,31 @@ func SoftmaxCrossEntropy(logits []float32, labels []uint8, n, k int, probs, dlog
 	}
 	return sum / float64(n), correct
 }
+
+// softmaxRow writes the softmax of one row of logits into p (summed in
+// float64, shifted by the largest logit) and returns the prediction (the
+// logits' argmax, the first on ties), that largest logit and the sum of the
+// shifted exponentials. It is the one softmax and the one prediction rule of
+// the package: training, Evaluate and the inspection functions all use it.
+func softmaxRow(row, p []float32) (arg int, mx float32, z float64) {
+	mx = row[0]
+	for j, v := range row {
+		if v > mx {
+			mx, arg = v, j
+		}
+	}
+	for j, v := range row {
+		e := math.Exp(float64(v - mx))
+		p[j] = float32(e)
+		z += e
+	}
+	inv := 1 / z
+	for j := range p {
+		p[j] = float32(float64(p[j]) * inv)
+	}
+	return arg, mx, z
+}
+
+// Predict is the class a row of logits predicts: its argmax, the first on
+// ties, as the accuracy counts it.
+func Predict(logits []float32) int { return argmax(logits) }

@@ -174,7 +174,7 @@ func (n *Net) LayerName(i int) string {
 			idx++
 		}
 	}
-	base := map[string]string{"Conv2D": "conv2d", "BatchNorm2D": "batch_norm", "ReLU": "relu",
+	base := map[LayerKind]string{"Conv2D": "conv2d", "BatchNorm2D": "batch_norm", "ReLU": "relu",
 		"MaxPool2D": "max_pool", "Flatten": "flatten", "Dense": "dense"}[k]
 	return fmt.Sprintf("%s_%d", base, idx+1)
 }

@@ -121,13 +121,14 @@ func (s *SGD) SetState(ts [][]float32, step int) error {
 	return nil
 }
 
-// NewOptimizer returns the optimizer called name ("adam" or "sgd").
-func NewOptimizer(name string, momentum float64) (Optimizer, error) {
-	switch name {
-	case "adam":
+// NewOptimizer returns the optimizer of kind k.
+func NewOptimizer(k OptimizerKind, momentum float64) (Optimizer, error) {
+	switch k {
+	case OptAdam:
 		return NewAdam(), nil
-	case "sgd":
+	case OptSGD:
 		return NewSGD(momentum), nil
 	}
-	return nil, fmt.Errorf("nn: unknown optimizer %q, want adam or sgd", name)
+	_, err := ParseOptimizer(string(k))
+	return nil, fmt.Errorf("nn: %w", err)
 }

@@ -17,7 +17,7 @@ func NewMaxPool2D(s Shape) *MaxPool2D {
 	return &MaxPool2D{in: s, out: Shape{s.H / 2, s.W / 2, s.C}}
 }
 
-func (p *MaxPool2D) Kind() string             { return "MaxPool2D" }
+func (p *MaxPool2D) Kind() LayerKind          { return KindMaxPool2D }
 func (p *MaxPool2D) In() Shape                { return p.in }
 func (p *MaxPool2D) Out() Shape               { return p.out }
 func (p *MaxPool2D) Params() []*Param         { return nil }

@@ -17,7 +17,7 @@ type ReLU struct {
 // NewReLU returns a ReLU on activations of shape s.
 func NewReLU(s Shape) *ReLU { return &ReLU{shape: s} }
 
-func (l *ReLU) Kind() string             { return "ReLU" }
+func (l *ReLU) Kind() LayerKind          { return KindReLU }
 func (l *ReLU) In() Shape                { return l.shape }
 func (l *ReLU) Out() Shape               { return l.shape }
 func (l *ReLU) Params() []*Param         { return nil }

@@ -12,7 +12,7 @@ func TestLRAt(t *testing.T) {
 	cos := func(frac float64) float64 { return lr * 0.5 * (1 + math.Cos(math.Pi*frac)) }
 	tests := []struct {
 		name     string
-		schedule string
+		schedule Schedule
 		every    int
 		gamma    float64
 		epoch, b int
@@ -71,7 +71,7 @@ func TestLRAtCosineShape(t *testing.T) {
 		}
 	}
 
-	for _, s := range []string{"constant", "step", "cosine"} {
+	for _, s := range []Schedule{"constant", "step", "cosine"} {
 		short, long := DefaultConfig(), DefaultConfig()
 		short.Schedule, long.Schedule = s, s
 		short.Epochs, long.Epochs = 5, 10

@@ -6,32 +6,29 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
+
 	"time"
 
-	"convscope/internal/gemm"
 	"convscope/mnist"
 )
 
 // Config is a training run's settings.
 type Config struct {
-	Epochs     int     `json:"epochs"`
-	Batch      int     `json:"batch"`
-	LR         float64 `json:"lr"`
-	Optimizer  string  `json:"optimizer"` // "adam" or "sgd"
-	Momentum   float64 `json:"momentum"`  // for sgd
-	Seed       uint64  `json:"seed"`
-	TrainLimit int     `json:"train_limit"` // first N training images, 0 = all
-	Threads    int     `json:"threads"`     // 0 = GOMAXPROCS
-	EvalBatch  int     `json:"eval_batch"`  // images per evaluation batch, 0 = 100
+	Epochs     int           `json:"epochs"`
+	Batch      int           `json:"batch"`
+	LR         float64       `json:"lr"`
+	Optimizer  OptimizerKind `json:"optimizer"`
+	Momentum   float64       `json:"momentum"` // for sgd
+	Seed       uint64        `json:"seed"`
+	TrainLimit int           `json:"train_limit"` // first N training images, 0 = all
+	Threads    int           `json:"threads"`     // 0 = GOMAXPROCS
+	EvalBatch  int           `json:"eval_batch"`  // images per evaluation batch, 0 = 100
 
-	// Schedule is the learning-rate schedule: "" or "constant", "step" (multiply
-	// by StepGamma every StepEvery epochs) or "cosine" (from LR down to 0 over
-	// all epochs, per batch).
-	Schedule    string  `json:"schedule,omitempty"`
-	StepEvery   int     `json:"step_every,omitempty"`
-	StepGamma   float64 `json:"step_gamma,omitempty"`
-	WeightDecay float64 `json:"weight_decay,omitempty"` // decoupled (AdamW-style) decay of conv and dense weights
+	// Schedule is the learning-rate schedule ("" is constant).
+	Schedule    Schedule `json:"schedule,omitempty"`
+	StepEvery   int      `json:"step_every,omitempty"`
+	StepGamma   float64  `json:"step_gamma,omitempty"`
+	WeightDecay float64  `json:"weight_decay,omitempty"` // decoupled (AdamW-style) decay of conv and dense weights
 	// Augment shifts each training image by up to MaxShift pixels and rotates it
 	// by up to MaxRotate degrees, on the fly (labels unchanged).
 	Augment   bool    `json:"augment,omitempty"`
@@ -48,19 +45,19 @@ type Config struct {
 // test accuracy swings by a few tenths of a percent from one epoch to the next;
 // the decay settles it higher (README, "Results").
 func DefaultConfig() Config {
-	return Config{Epochs: 10, Batch: 64, LR: 1e-3, Optimizer: "adam", Momentum: 0.9, Seed: 1,
-		Schedule: "cosine", StepEvery: 3, StepGamma: 0.5, MaxShift: 2, MaxRotate: 10}
+	return Config{Epochs: 10, Batch: 64, LR: 1e-3, Optimizer: OptAdam, Momentum: 0.9, Seed: 1,
+		Schedule: ScheduleCosine, StepEvery: 3, StepGamma: 0.5, MaxShift: 2, MaxRotate: 10}
 }
 
 // LRAt is the learning rate for batch b of nb in epoch (0-based) under the schedule.
 func (c Config) LRAt(epoch, b, nb int) float64 {
 	switch c.Schedule {
-	case "step":
+	case ScheduleStep:
 		if c.StepEvery < 1 {
 			return c.LR
 		}
 		return c.LR * math.Pow(c.StepGamma, float64(epoch/c.StepEvery))
-	case "cosine":
+	case ScheduleCosine:
 		total := float64(c.Epochs * max(nb, 1))
 		done := float64(epoch*nb + b)
 		return c.LR * 0.5 * (1 + math.Cos(math.Pi*min(done/total, 1)))
@@ -77,8 +74,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("batch must be between 1 and 4096, got %d", c.Batch)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
 		return fmt.Errorf("lr must be a positive number, got %v", c.LR)
-	case c.Optimizer != "adam" && c.Optimizer != "sgd":
-		return fmt.Errorf("optimizer must be adam or sgd, got %q", c.Optimizer)
+	case !validKind(c.Optimizer, OptimizerKinds):
+		_, err := ParseOptimizer(string(c.Optimizer))
+		return err
 	case !(c.Momentum >= 0 && c.Momentum < 1):
 		return fmt.Errorf("momentum must be in [0, 1), got %v", c.Momentum)
 	case c.TrainLimit < 0:
@@ -87,9 +85,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("threads must be 0 (all cores) or positive, got %d", c.Threads)
 	case c.EvalBatch < 0:
 		return fmt.Errorf("eval batch must be 0 (default) or positive, got %d", c.EvalBatch)
-	case c.Schedule != "" && c.Schedule != "constant" && c.Schedule != "step" && c.Schedule != "cosine":
-		return fmt.Errorf("schedule must be constant, step or cosine, got %q", c.Schedule)
-	case c.Schedule == "step" && (c.StepEvery < 1 || !(c.StepGamma > 0 && c.StepGamma <= 1)):
+	case c.Schedule != "" && !validKind(c.Schedule, Schedules):
+		_, err := ParseSchedule(string(c.Schedule))
+		return err
+	case c.Schedule == ScheduleStep && (c.StepEvery < 1 || !(c.StepGamma > 0 && c.StepGamma <= 1)):
 		return fmt.Errorf("step schedule needs step-every >= 1 and 0 < step-gamma <= 1, got %d and %v", c.StepEvery, c.StepGamma)
 	case !(c.WeightDecay >= 0 && c.WeightDecay < 1):
 		return fmt.Errorf("weight decay must be in [0, 1), got %v", c.WeightDecay)
@@ -157,7 +156,9 @@ func Train(ctx context.Context, net *Net, data Data, cfg Config, report func(Pro
 	return t.Run(ctx, data, report)
 }
 
-// Run trains from epoch t.Epoch+1 up to t.Cfg.Epochs.
+// Run trains from epoch t.Epoch+1 up to t.Cfg.Epochs on the network's own
+// engine (see Net.SetEngine: the caller owns it and picks its thread count;
+// Cfg.Threads is only recorded).
 func (t *Trainer) Run(ctx context.Context, data Data, report func(Progress)) error {
 	if report == nil {
 		report = func(Progress) {}
@@ -169,21 +170,6 @@ func (t *Trainer) Run(ctx context.Context, data Data, report func(Progress)) err
 	if data.Train.Rows != in.H || data.Train.Cols != in.W || data.Test.Rows != in.H || data.Test.Cols != in.W {
 		return fmt.Errorf("nn: network takes %dx%d images, data has %dx%d (train) and %dx%d (test)",
 			in.H, in.W, data.Train.Rows, data.Train.Cols, data.Test.Rows, data.Test.Cols)
-	}
-	want := t.Cfg.Threads
-	if want <= 0 {
-		want = runtime.GOMAXPROCS(0)
-	}
-	if want != t.Net.eng.Threads() {
-		old, oldOwn := t.Net.eng, t.Net.ownEng
-		e := gemm.NewEngine(t.Cfg.Threads)
-		t.Net.ownEng = false
-		t.Net.SetEngine(e)
-		defer func() {
-			t.Net.SetEngine(old)
-			t.Net.ownEng = oldOwn
-			e.Close()
-		}()
 	}
 	train := data.Train.Subset(t.Cfg.TrainLimit)
 	for t.Epoch < t.Cfg.Epochs {
@@ -350,7 +336,7 @@ func Evaluate(net *Net, set *mnist.Set, batch int) *Eval {
 		// The class the loss counted as the answer: argmax of the logits
 		// (two probabilities may round to the same float32).
 		for i := lo; i < hi; i++ {
-			ev.Pred[i] = uint8(argmax(logits[(i-lo)*k : (i-lo+1)*k]))
+			ev.Pred[i] = uint8(Predict(logits[(i-lo)*k : (i-lo+1)*k]))
 		}
 	}
 	ev.Loss = lossSum / float64(n)

@@ -103,6 +103,12 @@ func TestTrainDeterministic(t *testing.T) {
 		cfg.TrainLimit = 200
 		cfg.Batch = 32
 		cfg.Threads = threads
+		eng := gemm.NewEngine(threads)
+		defer eng.Close()
+		net.SetEngine(eng)
+		if got := net.Engine().Threads(); got != threads {
+			t.Fatalf("engine has %d threads, want %d", got, threads)
+		}
 		trn, err := NewTrainer(net, cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -276,7 +276,7 @@ func sizeNote(scale int) string {
 // layerTitle is the first header line: the layer, its kind, shape and size.
 func (t *layersTab) layerTitle(st views.Styles) string {
 	l := t.net.Layers[t.layer]
-	kind := l.Kind()
+	kind := l.Kind().String()
 	switch l := l.(type) {
 	case *nn.Conv2D:
 		kind = fmt.Sprintf("Conv2D %d×%d %d→%d", l.K, l.K, l.In().C, l.Out().C)

@@ -313,7 +313,7 @@ func (m *model) headerData() views.HeaderData {
 	cfg := m.info.cfg
 	p := m.last
 	d := views.HeaderData{
-		Network: m.info.network, Optimizer: cfg.Optimizer, LR: cfg.LR, Schedule: cfg.Schedule, Batch: cfg.Batch, Seed: cfg.Seed,
+		Network: m.info.network, Optimizer: cfg.Optimizer.String(), LR: cfg.LR, Schedule: cfg.Schedule.String(), Batch: cfg.Batch, Seed: cfg.Seed,
 		State: m.state, Epoch: p.Epoch, Epochs: cfg.Epochs,
 		Seen: p.Seen, Total: p.Total, Elapsed: p.Elapsed, ImagesPerSec: p.ImagesPerSec,
 		TrainLoss: p.TrainLoss, TrainAcc: p.TrainAcc,

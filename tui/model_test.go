@@ -436,7 +436,7 @@ func BenchmarkTrainView(b *testing.B) {
 // TestHeaderRate checks that the header shows the schedule and the rate of
 // the batch in progress, and only the rate when it is fixed.
 func TestHeaderRate(t *testing.T) {
-	for _, sched := range []string{"cosine", "constant"} {
+	for _, sched := range []nn.Schedule{"cosine", "constant"} {
 		m, _ := newTestModel(t, 120, 40)
 		m.info.cfg.Schedule = sched
 		send(m, progressMsg(nn.Progress{Kind: nn.BatchProgress, Epoch: 3, Epochs: 10, Batch: 100, Batches: 938,

@@ -36,7 +36,7 @@ type arch struct {
 // (height, width, channels) and the shapes of its tensors in PyTorch's
 // layout, keyed by the tensor name's suffix ("weight", "running_mean", ...).
 type layerArch struct {
-	Kind     string           `json:"kind"`
+	Kind     nn.LayerKind     `json:"kind"`
 	Out      [3]int           `json:"out"`
 	Eps      float64          `json:"eps,omitempty"`      // BatchNorm2D
 	Momentum float64          `json:"momentum,omitempty"` // BatchNorm2D, Keras convention

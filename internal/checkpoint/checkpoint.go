@@ -197,7 +197,7 @@ func encodeTrainer(t *nn.Trainer) ([]safetensors.Tensor, map[string]string, erro
 	if !ok {
 		return nil, nil, fmt.Errorf("optimizer %q cannot be saved, want adam or sgd", opt.Name)
 	}
-	if opt.Name != t.Cfg.Optimizer {
+	if opt.Name != string(t.Cfg.Optimizer) {
 		return nil, nil, fmt.Errorf("optimizer is %s but the config says %s", opt.Name, t.Cfg.Optimizer)
 	}
 	if len(t.History) != t.Epoch {
@@ -327,7 +327,7 @@ func decode(f *safetensors.File) (*Checkpoint, error) {
 		if err := decodeJSON(keyOptimizer, optJSON, &c.opt); err != nil {
 			return nil, err
 		}
-		if c.opt.Name != c.Config.Optimizer {
+		if c.opt.Name != string(c.Config.Optimizer) {
 			return nil, fmt.Errorf("metadata %q names %q, want %q as in metadata %q", keyOptimizer, truncate(c.opt.Name), c.Config.Optimizer, keyConfig)
 		}
 		if c.opt.Step < 0 {

@@ -15,7 +15,7 @@ import (
 // trained returns a trainer after a few Adam (or SGD) steps on synthetic
 // images, so that weights, batch-norm statistics and optimizer state all
 // differ from their initial values.
-func trained(t testing.TB, optimizer string, steps int) (*nn.Trainer, nn.Data) {
+func trained(t testing.TB, optimizer nn.OptimizerKind, steps int) (*nn.Trainer, nn.Data) {
 	t.Helper()
 	cfg := testConfig(3)
 	cfg.Optimizer = optimizer
@@ -33,8 +33,8 @@ func trained(t testing.TB, optimizer string, steps int) (*nn.Trainer, nn.Data) {
 // predictions, the optimizer and shuffling state and the run's figures are
 // the same bit for bit.
 func TestRoundTrip(t *testing.T) {
-	for _, opt := range []string{"adam", "sgd"} {
-		t.Run(opt, func(t *testing.T) {
+	for _, opt := range []nn.OptimizerKind{"adam", "sgd"} {
+		t.Run(opt.String(), func(t *testing.T) {
 			t.Parallel()
 			tr, d := trained(t, opt, 2)
 			path := filepath.Join(t.TempDir(), "run.safetensors")
@@ -192,9 +192,9 @@ func TestPermutations(t *testing.T) {
 // schedule, whose rate depends on the run's length, it is a two-epoch run
 // stopped after its first epoch.
 func TestResumeEqualsUninterrupted(t *testing.T) {
-	for _, opt := range []string{"adam", "sgd"} {
-		for _, sched := range []string{"constant", "cosine"} {
-			t.Run(opt+"/"+sched, func(t *testing.T) {
+	for _, opt := range []nn.OptimizerKind{"adam", "sgd"} {
+		for _, sched := range []nn.Schedule{"constant", "cosine"} {
+			t.Run(opt.String()+"/"+sched.String(), func(t *testing.T) {
 				t.Parallel()
 				d := synthData(16, 4)
 				cfg := testConfig(2)
