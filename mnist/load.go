@@ -1,6 +1,7 @@
 package mnist
 
 import (
+	"convscope/internal/fsx"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 )
 
 // The base names of the four MNIST files, without ".gz".
@@ -81,7 +83,10 @@ func pick(dir, base string) (string, error) {
 		if err == nil && fi.Mode().IsRegular() {
 			return p, nil
 		}
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err == nil {
+			return "", fmt.Errorf("mnist: load %s: %s is %s, want the IDX file (raw or .gz)", dir, p, fsx.What(fi.Mode()))
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("mnist: %w", err)
 		}
 	}
@@ -96,7 +101,7 @@ const maxClassesSize = 1 << 16
 // error. Surrounding spaces are trimmed and trailing blank lines ignored;
 // other blank lines are an error, as every label needs a name.
 func readClasses(path string, need int) ([]string, error) {
-	f, err := os.Open(path)
+	f, err := fsx.OpenRegular(path) // a FIFO is refused, not waited on
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -114,7 +119,7 @@ func readClasses(path string, need int) ([]string, error) {
 	text := strings.TrimPrefix(string(b), "\ufeff")
 	names := strings.Split(text, "\n")
 	for i := range names {
-		names[i] = strings.TrimSpace(names[i])
+		names[i] = CleanName(names[i])
 	}
 	for len(names) > 0 && names[len(names)-1] == "" {
 		names = names[:len(names)-1]
@@ -131,4 +136,16 @@ func readClasses(path string, need int) ([]string, error) {
 		return nil, fmt.Errorf("mnist: read classes %s: got %d names, want at most %d", path, len(names), maxLabel+1)
 	}
 	return names, nil
+}
+
+// CleanName is a class name as every output may show it: without control
+// characters (escape sequences in a classes.txt must not reach a terminal)
+// and without surrounding spaces.
+func CleanName(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return -1
+		}
+		return r
+	}, s))
 }

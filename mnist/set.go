@@ -1,8 +1,8 @@
 package mnist
 
 import (
+	"convscope/internal/fsx"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 )
@@ -73,7 +73,7 @@ func ReadSet(imagesPath, labelsPath string) (*Set, error) {
 }
 
 func readImagesFile(path string) (pix []uint8, n, rows, cols int, err error) {
-	f, err := os.Open(path)
+	f, err := fsx.OpenRegular(path)
 	if err != nil {
 		return nil, 0, 0, 0, fmt.Errorf("mnist: read images: %w", err)
 	}
@@ -86,7 +86,7 @@ func readImagesFile(path string) (pix []uint8, n, rows, cols int, err error) {
 }
 
 func readLabelsFile(path string) ([]uint8, error) {
-	f, err := os.Open(path)
+	f, err := fsx.OpenRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("mnist: read labels: %w", err)
 	}

@@ -67,6 +67,10 @@ type Checkpoint struct {
 	// (Epoch+1); 0 otherwise.
 	MidEpoch int
 
+	// Dataset is the data set the run trained on (nil in files from before
+	// it was recorded): its folder, fingerprint and class names.
+	Dataset *Dataset
+
 	Meta map[string]string // the raw metadata
 
 	saved nn.Config   // Config as saved, to check what Trainer may not change
@@ -92,10 +96,19 @@ func momentNames(optimizer string) ([]string, bool) {
 // so that Load and Checkpoint.Trainer continue the run exactly. Call it
 // between epochs: the state mid-epoch cannot be resumed. It refuses a
 // network or optimizer state holding NaN or infinity, leaving path as it was.
-func Save(path string, t *nn.Trainer) error {
+func Save(path string, t *nn.Trainer) error { return SaveRun(path, t, nil) }
+
+// SaveRun is Save with the data set the run trains on recorded beside it
+// (ds may be nil).
+func SaveRun(path string, t *nn.Trainer, ds *Dataset) error {
 	tensors, meta, err := encodeTrainer(t)
 	if err != nil {
 		return fmt.Errorf("checkpoint: save %s: %w", path, err)
+	}
+	if ds != nil {
+		if meta[keyDataset], err = ds.encode(); err != nil {
+			return fmt.Errorf("checkpoint: save %s: %w", path, err)
+		}
 	}
 	if err := safetensors.WriteFile(path, tensors, meta); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -310,6 +323,9 @@ func decode(f *safetensors.File) (*Checkpoint, error) {
 
 	r, has, err := parseRun(meta, c.Kind == KindTrainer)
 	if err != nil {
+		return nil, err
+	}
+	if c.Dataset, err = parseDataset(meta, a.Classes); err != nil {
 		return nil, err
 	}
 	c.HasRun, c.Config, c.saved, c.Epoch, c.History = has, r.cfg, r.cfg, r.epoch, r.history

@@ -30,7 +30,10 @@ const (
 // Its methods must be called on the goroutine that trains, between batches
 // or after Run returned.
 type Keeper struct {
-	Dir  string
+	Dir string
+	// Dataset, if set, is recorded in every file the keeper writes.
+	Dataset *Dataset
+
 	best float64 // best test accuracy so far; -1 when none
 	step int     // optimizer step at the last save of LastFile
 }
@@ -52,7 +55,7 @@ func (k *Keeper) Path(file string) string { return filepath.Join(k.Dir, file) }
 
 // Start writes t's state to LastFile.
 func (k *Keeper) Start(t *nn.Trainer) error {
-	if err := Save(k.Path(LastFile), t); err != nil {
+	if err := SaveRun(k.Path(LastFile), t, k.Dataset); err != nil {
 		return err
 	}
 	_, k.step = t.Opt.State()
@@ -63,12 +66,12 @@ func (k *Keeper) Start(t *nn.Trainer) error {
 // epoch's test accuracy is the best yet, which it reports. Call it when
 // Run reports nn.EpochDone.
 func (k *Keeper) Epoch(t *nn.Trainer) (best bool, err error) {
-	if err := Save(k.Path(LastFile), t); err != nil {
+	if err := SaveRun(k.Path(LastFile), t, k.Dataset); err != nil {
 		return false, err
 	}
 	_, k.step = t.Opt.State()
 	if n := len(t.History); n > 0 && t.History[n-1].TestAcc > k.best {
-		if err := Save(k.Path(BestFile), t); err != nil {
+		if err := SaveRun(k.Path(BestFile), t, k.Dataset); err != nil {
 			return false, err
 		}
 		k.best = t.History[n-1].TestAcc
@@ -90,6 +93,13 @@ func (k *Keeper) Interrupted(t *nn.Trainer) (string, error) {
 	meta := map[string]string{keyMidEpoch: strconv.Itoa(t.Epoch + 1)}
 	if err := runMeta(meta, t); err != nil {
 		return "", fmt.Errorf("checkpoint: save %s: %w", path, err)
+	}
+	if k.Dataset != nil {
+		ds, err := k.Dataset.encode()
+		if err != nil {
+			return "", fmt.Errorf("checkpoint: save %s: %w", path, err)
+		}
+		meta[keyDataset] = ds
 	}
 	if err := SaveNet(path, t.Net, meta); err != nil {
 		return "", err

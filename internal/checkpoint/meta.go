@@ -25,6 +25,7 @@ const (
 	keyOptimizer = "optimizer"    // JSON optState
 	keyRNG       = "rng"          // base64 of Trainer.RNGState
 	keyMidEpoch  = "mid_epoch"    // model files taken during an epoch: its number, decimal
+	// keyDataset (dataset.go): JSON Dataset
 )
 
 // reserved are the keys SaveNet fills itself.

@@ -2,6 +2,7 @@ package safetensors
 
 import (
 	"bufio"
+	"convscope/internal/fsx"
 	"errors"
 	"fmt"
 	"io"
@@ -98,7 +99,7 @@ func syncDir(dir string) error {
 
 // ReadFile reads and decodes the safetensors file at path (see Decode).
 func ReadFile(path string) (*File, error) {
-	fh, err := os.Open(path)
+	fh, err := fsx.OpenRegular(path) // a FIFO is refused, not waited on
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}

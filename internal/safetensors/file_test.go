@@ -171,7 +171,7 @@ func TestReadFileErrors(t *testing.T) {
 		name, path, want string
 	}{
 		{"missing", filepath.Join(dir, "missing"), "no such file"},
-		{"directory", dir, "not a regular file"},
+		{"directory", dir, "is a folder, want a regular file"},
 		{"truncated", truncated, "read " + truncated + ": header length"},
 	}
 	for _, tt := range tests {
