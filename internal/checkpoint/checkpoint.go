@@ -28,6 +28,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"slices"
@@ -96,11 +97,12 @@ func momentNames(optimizer string) ([]string, bool) {
 // so that Load and Checkpoint.Trainer continue the run exactly. Call it
 // between epochs: the state mid-epoch cannot be resumed. It refuses a
 // network or optimizer state holding NaN or infinity, leaving path as it was.
-func Save(path string, t *nn.Trainer) error { return SaveRun(path, t, nil) }
+func Save(path string, t *nn.Trainer) error { return SaveRun(path, t, nil, nil) }
 
 // SaveRun is Save with the data set the run trains on recorded beside it
-// (ds may be nil).
-func SaveRun(path string, t *nn.Trainer, ds *Dataset) error {
+// (ds may be nil), and the file's bytes passed through wrap on their way to
+// the disk (nil: none; see safetensors.WriteFileThrough).
+func SaveRun(path string, t *nn.Trainer, ds *Dataset, wrap func(io.Writer) io.Writer) error {
 	tensors, meta, err := encodeTrainer(t)
 	if err != nil {
 		return fmt.Errorf("checkpoint: save %s: %w", path, err)
@@ -110,7 +112,7 @@ func SaveRun(path string, t *nn.Trainer, ds *Dataset) error {
 			return fmt.Errorf("checkpoint: save %s: %w", path, err)
 		}
 	}
-	if err := safetensors.WriteFile(path, tensors, meta); err != nil {
+	if err := safetensors.WriteFileThrough(path, tensors, meta, wrap); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
@@ -122,13 +124,17 @@ func SaveRun(path string, t *nn.Trainer, ds *Dataset) error {
 // package fills itself ("format", "kind", "architecture", "pytorch",
 // "optimizer", "rng") are refused. Like Save, it refuses non-finite values.
 func SaveNet(path string, net *nn.Net, meta map[string]string) error {
-	if err := saveNet(path, net, meta); err != nil {
+	return saveNetThrough(path, net, meta, nil)
+}
+
+func saveNetThrough(path string, net *nn.Net, meta map[string]string, wrap func(io.Writer) io.Writer) error {
+	if err := saveNet(path, net, meta, wrap); err != nil {
 		return fmt.Errorf("checkpoint: save %s: %w", path, err)
 	}
 	return nil
 }
 
-func saveNet(path string, net *nn.Net, extra map[string]string) error {
+func saveNet(path string, net *nn.Net, extra map[string]string, wrap func(io.Writer) io.Writer) error {
 	for _, k := range reserved {
 		if _, ok := extra[k]; ok {
 			return fmt.Errorf("metadata key %q is reserved", k)
@@ -150,7 +156,7 @@ func saveNet(path string, net *nn.Net, extra map[string]string) error {
 		meta[k] = v
 	}
 	meta[keyKind] = KindModel
-	if err := safetensors.WriteFile(path, tensors, meta); err != nil {
+	if err := safetensors.WriteFileThrough(path, tensors, meta, wrap); err != nil {
 		return err
 	}
 	return nil

@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"strconv"
 
@@ -33,6 +34,8 @@ type Keeper struct {
 	Dir string
 	// Dataset, if set, is recorded in every file the keeper writes.
 	Dataset *Dataset
+	// Wrap, if set, gets every byte the keeper writes on its way to disk.
+	Wrap func(io.Writer) io.Writer
 
 	best float64 // best test accuracy so far; -1 when none
 	step int     // optimizer step at the last save of LastFile
@@ -55,7 +58,7 @@ func (k *Keeper) Path(file string) string { return filepath.Join(k.Dir, file) }
 
 // Start writes t's state to LastFile.
 func (k *Keeper) Start(t *nn.Trainer) error {
-	if err := SaveRun(k.Path(LastFile), t, k.Dataset); err != nil {
+	if err := SaveRun(k.Path(LastFile), t, k.Dataset, k.Wrap); err != nil {
 		return err
 	}
 	_, k.step = t.Opt.State()
@@ -66,12 +69,12 @@ func (k *Keeper) Start(t *nn.Trainer) error {
 // epoch's test accuracy is the best yet, which it reports. Call it when
 // Run reports nn.EpochDone.
 func (k *Keeper) Epoch(t *nn.Trainer) (best bool, err error) {
-	if err := SaveRun(k.Path(LastFile), t, k.Dataset); err != nil {
+	if err := SaveRun(k.Path(LastFile), t, k.Dataset, k.Wrap); err != nil {
 		return false, err
 	}
 	_, k.step = t.Opt.State()
 	if n := len(t.History); n > 0 && t.History[n-1].TestAcc > k.best {
-		if err := SaveRun(k.Path(BestFile), t, k.Dataset); err != nil {
+		if err := SaveRun(k.Path(BestFile), t, k.Dataset, k.Wrap); err != nil {
 			return false, err
 		}
 		k.best = t.History[n-1].TestAcc
@@ -101,7 +104,7 @@ func (k *Keeper) Interrupted(t *nn.Trainer) (string, error) {
 		}
 		meta[keyDataset] = ds
 	}
-	if err := SaveNet(path, t.Net, meta); err != nil {
+	if err := saveNetThrough(path, t.Net, meta, k.Wrap); err != nil {
 		return "", err
 	}
 	return path, nil

@@ -20,8 +20,15 @@ func WriteFile(path string, tensors []Tensor, meta map[string]string) error {
 	return writeFile(path, tensors, meta, nil)
 }
 
-// writeFile is WriteFile with a hook for tests: if wrap is not nil, the
-// encoded bytes go through wrap(w) on their way to the temporary file.
+// WriteFileThrough is WriteFile with the encoded bytes passed through
+// wrap(w) on their way to the temporary file (wrap may be nil). A run uses
+// it to count what it writes; tests, to fail as a full disk does.
+func WriteFileThrough(path string, tensors []Tensor, meta map[string]string, wrap func(io.Writer) io.Writer) error {
+	return writeFile(path, tensors, meta, wrap)
+}
+
+// writeFile is WriteFile with a hook: if wrap is not nil, the encoded bytes
+// go through wrap(w) on their way to the temporary file.
 func writeFile(path string, tensors []Tensor, meta map[string]string, wrap func(io.Writer) io.Writer) (err error) {
 	// Validate first, so that bad input never touches the disk.
 	if _, err := encodeHeader(tensors, meta); err != nil {

@@ -1,0 +1,308 @@
+// Package run is the one run loop: it trains an nn.Trainer and keeps its
+// run folder (checkpoints, metrics.jsonl, a lock) as it goes, with one error
+// policy for every mode (the UI, headless train, --resume and sweep):
+//
+//   - every finished epoch is appended to metrics.jsonl and saved as
+//     last.safetensors (and best.safetensors when it is the best yet);
+//   - a failed write of either stops the run at once, with an error that
+//     says what failed, which checkpoint holds which epoch, and which
+//     epochs are in none; no earlier checkpoint is lost, since every save
+//     replaces its file atomically;
+//   - a stop (ctrl+c, SIGTERM, q) saves the weights of the epoch in
+//     progress as interrupted.safetensors, and last.safetensors stays the
+//     state to resume from.
+//
+// Callers show progress from the events Train reports, and say where
+// things are with Summary.
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"convscope/internal/checkpoint"
+	"convscope/nn"
+)
+
+// Options is one training run.
+type Options struct {
+	Trainer *nn.Trainer
+	Data    nn.Data
+	Folder  *Folder // held by the caller, who closes it
+	// From is the checkpoint a resumed run starts from ("" for a fresh run).
+	From string
+	// Dataset is recorded in every checkpoint (may be nil).
+	Dataset *checkpoint.Dataset
+	// OnEvent is called on the training goroutine for every report, after
+	// an epoch's files are written. It may call SaveNow.
+	OnEvent func(Event)
+	// Wrap, if set, gets every byte the run writes on its way to the disk
+	// (tests pass one that fails as a full disk does).
+	Wrap func(io.Writer) io.Writer
+}
+
+// Event is one report of the trainer, with what the run did about it.
+type Event struct {
+	nn.Progress
+	// Best is set on an EpochDone whose test accuracy is the best so far
+	// (saved as best.safetensors).
+	Best bool
+}
+
+// State is how a run ended.
+type State int
+
+// The states of a run.
+const (
+	Running  State = iota
+	Finished       // every epoch trained and saved
+	Stopped        // stopped by the user; the weights at the stop are saved
+	Failed         // training or a save failed
+)
+
+// Run is a run in progress.
+type Run struct {
+	opts Options
+	keep *checkpoint.Keeper
+
+	mu          sync.Mutex
+	cancel      context.CancelFunc
+	saved       int   // the epoch last.safetensors holds
+	failure     error // the first failed write; it stops the run
+	state       State
+	interrupted string // the file of the weights at a stop
+	training    bool
+}
+
+// Start prepares a run: it writes last.safetensors at once (so that a stop
+// in the first epoch can resume), unless the run resumes from that very
+// file, and for a resumed run rewrites metrics.jsonl to match the
+// checkpoint's history.
+func Start(opts Options) (*Run, error) {
+	t := opts.Trainer
+	if t == nil || opts.Folder == nil {
+		return nil, errors.New("run: no trainer or no run folder")
+	}
+	k := checkpoint.NewKeeper(opts.Folder.Path, t)
+	k.Dataset, k.Wrap = opts.Dataset, opts.Wrap
+	r := &Run{opts: opts, keep: k, saved: t.Epoch}
+	if opts.From != "" || len(t.History) > 0 {
+		if err := writeMetrics(opts.Folder.File(MetricsFile), t.History, opts.Wrap); err != nil {
+			return nil, fmt.Errorf("run: %w", err)
+		}
+	}
+	if !sameFile(opts.From, k.Path(checkpoint.LastFile)) {
+		if err := k.Start(t); err != nil {
+			return nil, fmt.Errorf("run: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// sameFile reports whether a and b name one existing file.
+func sameFile(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+}
+
+// Trainer is the run's trainer.
+func (r *Run) Trainer() *nn.Trainer { return r.opts.Trainer }
+
+// Folder is the run's folder.
+func (r *Run) Folder() *Folder { return r.opts.Folder }
+
+// LastPath is the checkpoint to resume from.
+func (r *Run) LastPath() string { return r.keep.Path(checkpoint.LastFile) }
+
+// Train trains until the run's last epoch, a stop (ctx cancelled) or a
+// failure. It returns nil when the run finished, or stopped and saved the
+// weights at the stop; otherwise the error says what failed and where the
+// last good checkpoint is.
+func (r *Run) Train(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r.mu.Lock()
+	r.cancel, r.training, r.state = cancel, true, Running
+	r.mu.Unlock()
+	t := r.opts.Trainer
+	err := t.Run(ctx, r.opts.Data, func(p nn.Progress) {
+		ev := Event{Progress: p}
+		if p.Kind == nn.EpochDone && p.Stats != nil {
+			best, ferr := r.epochDone(*p.Stats)
+			ev.Best = best
+			if ferr != nil {
+				r.fail(ferr)
+			}
+		}
+		if r.opts.OnEvent != nil {
+			r.opts.OnEvent(ev)
+		}
+	})
+	r.mu.Lock()
+	r.training = false
+	failure := r.failure
+	r.mu.Unlock()
+	switch {
+	case failure != nil:
+		r.setState(Failed)
+		return failure
+	case errors.Is(err, context.Canceled):
+		path, serr := r.keep.Interrupted(t)
+		if serr != nil {
+			r.setState(Failed)
+			return fmt.Errorf("stopped, but saving the weights at the stop failed: %w; %s", serr, r.whereSaved())
+		}
+		r.mu.Lock()
+		r.interrupted, r.state = path, Stopped
+		r.mu.Unlock()
+		return nil
+	case err != nil:
+		r.setState(Failed)
+		return fmt.Errorf("%w; %s", err, r.whereSaved())
+	}
+	r.setState(Finished)
+	return nil
+}
+
+func (r *Run) setState(s State) {
+	r.mu.Lock()
+	r.state = s
+	r.mu.Unlock()
+}
+
+// State is how the run ended (Running while it trains).
+func (r *Run) State() State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state
+}
+
+// epochDone writes a finished epoch: its metrics line, then its
+// checkpoints. A failed metrics line does not keep the checkpoint from
+// being written (resuming rewrites metrics.jsonl from it).
+func (r *Run) epochDone(st nn.EpochStats) (best bool, err error) {
+	merr := appendMetrics(r.opts.Folder.File(MetricsFile), st, r.opts.Wrap)
+	best, cerr := r.keep.Epoch(r.opts.Trainer)
+	if cerr == nil {
+		r.mu.Lock()
+		r.saved = st.Epoch
+		r.mu.Unlock()
+	}
+	switch {
+	case cerr != nil:
+		return false, &SaveError{Epoch: st.Epoch, What: "checkpoint", Err: cerr, Saved: r.savedEpoch(), Last: r.LastPath()}
+	case merr != nil:
+		return best, &SaveError{Epoch: st.Epoch, What: "metrics", Err: merr, Saved: r.savedEpoch(), Last: r.LastPath()}
+	}
+	return best, nil
+}
+
+func (r *Run) savedEpoch() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.saved
+}
+
+// fail records the first failure and stops training at its next check.
+func (r *Run) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failure == nil {
+		r.failure = err
+	}
+	if r.cancel != nil {
+		r.cancel()
+	}
+}
+
+// Err is the run's first failed write, if any, including one of SaveNow
+// after training returned.
+func (r *Run) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failure
+}
+
+// SaveNow saves the network as it is (the UI's "save" key): the weights
+// mid-epoch go to interrupted.safetensors, and last.safetensors stays the
+// state to resume from. Call it on the training goroutine (from OnEvent) or
+// after Train returned. A failure stops the run like any failed save.
+func (r *Run) SaveNow() (string, error) {
+	path, err := r.keep.Interrupted(r.opts.Trainer)
+	if err != nil {
+		serr := &SaveError{Epoch: r.opts.Trainer.Epoch + 1, What: "save", Err: err, Saved: r.savedEpoch(), Last: r.LastPath()}
+		r.fail(serr)
+		return "", serr
+	}
+	return path, nil
+}
+
+// whereSaved says which epoch the last good checkpoint holds.
+func (r *Run) whereSaved() string {
+	return fmt.Sprintf("the last good checkpoint is %s (after epoch %d)", r.LastPath(), r.savedEpoch())
+}
+
+// Summary writes the closing lines of a run that ended without error:
+// what it did and where things are. It writes nothing while it runs.
+func (r *Run) Summary(w io.Writer) {
+	t := r.opts.Trainer
+	dir := r.opts.Folder.Path
+	r.mu.Lock()
+	state, interrupted := r.state, r.interrupted
+	r.mu.Unlock()
+	switch state {
+	case Finished:
+		if n := len(t.History); n > 0 {
+			h := t.History[n-1]
+			fmt.Fprintf(w, "finished %d epochs: test accuracy %.2f%%; run folder %s\n", t.Epoch, 100*h.TestAcc, dir)
+		}
+	case Stopped:
+		fmt.Fprintf(w, "stopped after epoch %d of %d; run folder %s\n", t.Epoch, t.Cfg.Epochs, dir)
+		if interrupted != "" && interrupted != r.LastPath() {
+			fmt.Fprintf(w, "weights at the stop: %s (for eval; epoch %d will restart from its beginning)\n", interrupted, t.Epoch+1)
+		}
+		fmt.Fprintf(w, "resume with: convscope train --resume %s\n", r.LastPath())
+	}
+}
+
+// SaveError is a failed write that stopped a run.
+type SaveError struct {
+	Epoch int    // the epoch being saved
+	What  string // "checkpoint", "metrics" or "save" (a save the user asked for)
+	Err   error
+	Saved int    // the epoch last.safetensors holds
+	Last  string // last.safetensors
+}
+
+func (e *SaveError) Error() string {
+	var what string
+	switch e.What {
+	case "metrics":
+		what = fmt.Sprintf("writing epoch %d to %s failed", e.Epoch, MetricsFile)
+	case "save":
+		what = "saving the weights failed"
+	default:
+		what = fmt.Sprintf("saving epoch %d failed", e.Epoch)
+	}
+	s := fmt.Sprintf("%s: %v; training stopped. %s holds epoch %d (resume with: convscope train --resume %s)",
+		what, e.Err, e.Last, e.Saved, e.Last)
+	switch {
+	case e.Saved+1 < e.Epoch:
+		s += fmt.Sprintf("; epochs %d-%d are in no checkpoint", e.Saved+1, e.Epoch)
+	case e.Saved+1 == e.Epoch:
+		s += fmt.Sprintf("; epoch %d is in no checkpoint", e.Epoch)
+	case e.What == "metrics":
+		s += "; resuming rewrites " + MetricsFile + " from it"
+	}
+	return s
+}
+
+func (e *SaveError) Unwrap() error { return e.Err }
