@@ -11,6 +11,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"convscope/internal/report"
 	"convscope/mnist"
 	"convscope/nn"
 	"convscope/views"
@@ -179,7 +180,7 @@ const (
 // state, so that the command runs on its own.
 type reportJob struct {
 	dir          string
-	data         views.ReportData
+	data         report.Data
 	labels, pred []uint8 // per-image results for the identity check; nil when absent
 }
 
@@ -203,7 +204,7 @@ func (s *evalState) export() tea.Cmd {
 // reportJob gathers the report of the latest evaluation.
 func (s *evalState) reportJob() reportJob {
 	ev := s.ev
-	d := views.ReportData{
+	d := report.Data{
 		Title: "convscope report",
 		Notes: []string{
 			"run folder: " + s.outDir,
@@ -211,19 +212,15 @@ func (s *evalState) reportJob() reportJob {
 		},
 		Epoch: s.epoch, Loss: ev.Loss, Acc: ev.Acc,
 		Classes:   s.classes,
-		Stats:     make([]views.ClassStats, len(ev.Classes)),
-		Macro:     views.ClassStats(ev.Macro),
+		Stats:     append([]nn.ClassStats(nil), ev.Classes...),
+		Macro:     ev.Macro,
 		Confusion: make([][]int, len(ev.Confusion)),
-	}
-	for i, c := range ev.Classes {
-		d.Stats[i] = views.ClassStats(c)
 	}
 	for i, r := range ev.Confusion {
 		d.Confusion[i] = append([]int(nil), r...)
 	}
 	for _, e := range s.epochs {
-		d.Epochs = append(d.Epochs, views.ReportEpoch{Epoch: e.Epoch, TrainLoss: e.TrainLoss, TrainAcc: e.TrainAcc,
-			TestLoss: e.TestLoss, TestAcc: e.TestAcc, Seconds: e.Seconds})
+		d.Epochs = append(d.Epochs, e)
 	}
 	j := reportJob{dir: s.outDir, data: d}
 	if len(ev.Labels) == ev.N && len(ev.Pred) == ev.N {
@@ -236,17 +233,17 @@ func (s *evalState) reportJob() reportJob {
 // atomically.
 func (j reportJob) run() exportedMsg {
 	msg := exportedMsg{dir: j.dir, epoch: j.data.Epoch}
-	if err := errors.Join(views.CheckClassStats(j.data.Confusion, j.data.Stats, j.labels, j.pred),
-		views.CheckMacro(j.data.Stats, j.data.Macro)); err != nil {
+	if err := errors.Join(report.CheckClassStats(j.data.Confusion, j.data.Stats, j.labels, j.pred),
+		report.CheckMacro(j.data.Stats, j.data.Macro)); err != nil {
 		msg.err = fmt.Errorf("the evaluation's figures disagree, nothing written: %w", err)
 		return msg
 	}
 	d := j.data
 	files := []struct{ name, text string }{
-		{reportFile, views.ReportMarkdown(d)},
-		{epochsFile, views.EpochsCSV(d.Epochs)},
-		{classesFile, views.ClassesCSV(d.Stats, d.Macro, d.Classes)},
-		{confusionFile, views.ConfusionCSV(d.Confusion, d.Classes)},
+		{reportFile, report.Markdown(d)},
+		{epochsFile, report.EpochsCSV(d.Epochs)},
+		{classesFile, report.ClassesCSV(d.Stats, d.Macro, d.Classes)},
+		{confusionFile, report.ConfusionCSV(d.Confusion, d.Classes)},
 	}
 	for _, f := range files {
 		if err := atomicfile.Write(filepath.Join(j.dir, f.name), []byte(f.text)); err != nil {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"convscope/internal/report"
 	"convscope/nn"
-	"convscope/views"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -78,30 +78,27 @@ func TestExport(t *testing.T) {
 			}
 
 			classes := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
-			stats := make([]views.ClassStats, len(ev.Classes))
-			for i, s := range ev.Classes {
-				stats[i] = views.ClassStats(s)
-			}
+			stats := ev.Classes
 			train := func(e int) (loss, acc float64) { // as testEpoch makes them
 				f := float64(e)
 				return 0.21 / f, 1 - 0.06/f
 			}
-			epochs := []views.ReportEpoch{{Epoch: 1, TrainLoss: 0.5, TrainAcc: 0.8, TestLoss: 0.4, TestAcc: 0.85, Seconds: 30}}
+			epochs := []nn.EpochStats{{Epoch: 1, TrainLoss: 0.5, TrainAcc: 0.8, TestLoss: 0.4, TestAcc: 0.85, Seconds: 30}}
 			for e, ev := range map[int]*nn.Eval{2: shiftedEval(40, 2), 3: ev} {
-				r := views.ReportEpoch{Epoch: e, TestLoss: ev.Loss, TestAcc: ev.Acc, Seconds: 31.5}
+				r := nn.EpochStats{Epoch: e, TestLoss: ev.Loss, TestAcc: ev.Acc, Seconds: 31.5}
 				r.TrainLoss, r.TrainAcc = train(e)
 				epochs = append(epochs, r)
 			}
-			slices.SortFunc(epochs, func(a, b views.ReportEpoch) int { return a.Epoch - b.Epoch })
+			slices.SortFunc(epochs, func(a, b nn.EpochStats) int { return a.Epoch - b.Epoch })
 			want := map[string]string{
-				confusionFile: views.ConfusionCSV(ev.Confusion, classes),
-				classesFile:   views.ClassesCSV(stats, views.ClassStats(ev.Macro), classes),
-				epochsFile:    views.EpochsCSV(epochs),
-				reportFile: views.ReportMarkdown(views.ReportData{
+				confusionFile: report.ConfusionCSV(ev.Confusion, classes),
+				classesFile:   report.ClassesCSV(stats, ev.Macro, classes),
+				epochsFile:    report.EpochsCSV(epochs),
+				reportFile: report.Markdown(report.Data{
 					Title: "convscope report",
 					Notes: []string{"run folder: " + dir, "training: adam, lr 0.001, batch 64, 10 epochs, seed 1"},
 					Epoch: 3, Loss: ev.Loss, Acc: ev.Acc, Epochs: epochs, Classes: classes,
-					Stats: stats, Macro: views.ClassStats(ev.Macro), Confusion: ev.Confusion,
+					Stats: stats, Macro: ev.Macro, Confusion: ev.Confusion,
 				}),
 			}
 			for name, w := range want {
@@ -109,10 +106,10 @@ func TestExport(t *testing.T) {
 					t.Errorf("%s =\n%s\nwant\n%s", name, g, w)
 				}
 			}
-			report := readFile(t, filepath.Join(dir, reportFile))
+			md := readFile(t, filepath.Join(dir, reportFile))
 			for _, s := range []string{"Evaluation after epoch 3: 40 images, 10 classes", "(31 correct)", "| 3     |   1 |   3 |   3 |  33 |    0.2500 |"} {
-				if !strings.Contains(report, s) {
-					t.Errorf("report.md lacks %q:\n%s", s, report)
+				if !strings.Contains(md, s) {
+					t.Errorf("report.md lacks %q:\n%s", s, md)
 				}
 			}
 
@@ -122,7 +119,7 @@ func TestExport(t *testing.T) {
 			if names := dirFiles(t, dir); len(names) != 4 {
 				t.Errorf("after a second export the run folder holds %v, want the four files", names)
 			}
-			if g := readFile(t, filepath.Join(dir, confusionFile)); g != views.ConfusionCSV(shiftedEval(40, 1).Confusion, classes) {
+			if g := readFile(t, filepath.Join(dir, confusionFile)); g != report.ConfusionCSV(shiftedEval(40, 1).Confusion, classes) {
 				t.Errorf("the second export did not replace confusion.csv:\n%s", g)
 			}
 		})

@@ -39,6 +39,12 @@ type Options struct {
 	History []nn.EpochStats
 	// Runs are other runs' figures the Train tab compares with (key r).
 	Runs []views.RunCurves
+	// Explore says the network is a saved model, not a run in progress:
+	// Train evaluates it once.
+	Explore bool
+	// ProgramOptions are passed to Bubble Tea (tests give their own input
+	// and output).
+	ProgramOptions []tea.ProgramOption
 }
 
 // Run trains opts.Net on opts.Data in its own goroutine and shows it in the
@@ -56,7 +62,7 @@ func Run(ctx context.Context, opts Options) error {
 			return nn.Train(ctx, opts.Net, opts.Data, opts.Config, report)
 		}
 	}
-	return run(ctx, opts, program{train: train})
+	return run(ctx, opts, program{train: train, opts: opts.ProgramOptions})
 }
 
 // program is how run runs: tests pass a fake trainer, their own input and

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"convscope/nn"
 )
 
 // TestCreateNewRefusesARun: a fresh run never writes into a folder that
@@ -175,5 +177,30 @@ func TestReadMetrics(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReadMetricsRoundTrip checks that what a run appends reads back.
+func TestReadMetricsRoundTrip(t *testing.T) {
+	p := filepath.Join(t.TempDir(), MetricsFile)
+	var want []nn.EpochStats
+	for i := range 3 {
+		e := nn.EpochStats{Epoch: i + 1, TrainLoss: 0.5 / float64(i+1), TestAcc: 0.9 + 0.01*float64(i), LR: 1e-3}
+		want = append(want, e)
+		if err := appendMetrics(p, e, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ReadMetrics(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d epochs, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("epoch %d: read %+v, wrote %+v", i+1, got[i], want[i])
+		}
 	}
 }

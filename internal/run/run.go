@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"convscope/internal/checkpoint"
 	"convscope/nn"
@@ -127,13 +128,12 @@ func (r *Run) LastPath() string { return r.keep.Path(checkpoint.LastFile) }
 // weights at the stop; otherwise the error says what failed and where the
 // last good checkpoint is.
 func (r *Run) Train(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	sc := &stopCtx{Context: ctx}
 	r.mu.Lock()
-	r.cancel, r.training, r.state = cancel, true, Running
+	r.cancel, r.training, r.state = func() { sc.stop.Store(true) }, true, Running
 	r.mu.Unlock()
 	t := r.opts.Trainer
-	err := t.Run(ctx, r.opts.Data, func(p nn.Progress) {
+	err := t.Run(sc, r.opts.Data, func(p nn.Progress) {
 		ev := Event{Progress: p}
 		if p.Kind == nn.EpochDone && p.Stats != nil {
 			best, ferr := r.epochDone(*p.Stats)
@@ -248,6 +248,21 @@ func (r *Run) SaveNow() (string, error) {
 // whereSaved says which epoch the last good checkpoint holds.
 func (r *Run) whereSaved() string {
 	return fmt.Sprintf("the last good checkpoint is %s (after epoch %d)", r.LastPath(), r.savedEpoch())
+}
+
+// stopCtx is ctx that also reports cancellation once stop is set: the
+// trainer asks Err between batches, so a failed save stops it at the next
+// one. (Unlike a derived context it asks the parent's Err each time.)
+type stopCtx struct {
+	context.Context
+	stop atomic.Bool
+}
+
+func (c *stopCtx) Err() error {
+	if c.stop.Load() {
+		return context.Canceled
+	}
+	return c.Context.Err()
 }
 
 // Summary writes the closing lines of a run that ended without error:

@@ -1,4 +1,4 @@
-package views
+package report
 
 import (
 	"encoding/csv"
@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/exp/golden"
+
+	"convscope/nn"
 )
 
-func testReport() ReportData {
+func testReport() Data {
 	conf := testConf10()
 	stats, macro := statsOf(conf)
-	return ReportData{
+	return Data{
 		Title:     "convscope report",
 		Notes:     []string{"run: runs/test", "model: conv(8)-pool-dense(10) | seed 1"},
 		Epoch:     3,
@@ -22,7 +24,7 @@ func testReport() ReportData {
 		Stats:     stats,
 		Macro:     macro,
 		Confusion: conf,
-		Epochs: []ReportEpoch{
+		Epochs: []nn.EpochStats{
 			{Epoch: 1, TrainLoss: 0.3012, TrainAcc: 0.9105, TestLoss: 0.1021, TestAcc: 0.9688, Seconds: 41.25},
 			{Epoch: 2, TrainLoss: 0.0851, TrainAcc: 0.9741, TestLoss: 0.0612, TestAcc: 0.9801, Seconds: 40.5},
 			{Epoch: 3, TrainLoss: 0.0577, TrainAcc: 0.9822, TestLoss: 0.041234, TestAcc: 0.9912, Seconds: 40.75},
@@ -30,11 +32,11 @@ func testReport() ReportData {
 	}
 }
 
-func TestReportMarkdown(t *testing.T) {
+func TestMarkdown(t *testing.T) {
 	t.Run("mnist", func(t *testing.T) {
 		r := testReport()
-		out := ReportMarkdown(r)
-		if again := ReportMarkdown(r); again != out {
+		out := Markdown(r)
+		if again := Markdown(r); again != out {
 			t.Error("ReportMarkdown is not deterministic")
 		}
 		golden.RequireEqual(t, out)
@@ -44,7 +46,7 @@ func TestReportMarkdown(t *testing.T) {
 		stats, macro := statsOf(conf)
 		names := append([]string(nil), testNames3...)
 		names[2] = "Pull|over"
-		golden.RequireEqual(t, ReportMarkdown(ReportData{Loss: 0.5, Acc: 90.0 / 103, Classes: names, Stats: stats, Macro: macro, Confusion: conf}))
+		golden.RequireEqual(t, Markdown(Data{Loss: 0.5, Acc: 90.0 / 103, Classes: names, Stats: stats, Macro: macro, Confusion: conf}))
 	})
 }
 
@@ -80,7 +82,7 @@ func mdSection(t *testing.T, md, heading string) [][]string {
 // the data and each other.
 func TestReportTotals(t *testing.T) {
 	r := testReport()
-	md := ReportMarkdown(r)
+	md := Markdown(r)
 	atoi := func(s string) int {
 		v, err := strconv.Atoi(s)
 		if err != nil {

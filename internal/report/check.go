@@ -1,9 +1,11 @@
-package views
+package report
 
 import (
 	"errors"
 	"fmt"
 	"math"
+
+	"convscope/nn"
 )
 
 // classTol is how far a ratio may be from its value recomputed from counts.
@@ -21,7 +23,7 @@ const classTol = 1e-9
 // and overall ΣTP = the number of correct predictions and each row sum = the
 // number of images of that class (from labels), and conf is the tally of
 // (labels, pred). It returns all the disagreements joined, or nil.
-func CheckClassStats(conf [][]int, stats []ClassStats, labels, pred []uint8) error {
+func CheckClassStats(conf [][]int, stats []nn.ClassStats, labels, pred []uint8) error {
 	k := len(conf)
 	if len(stats) != k {
 		return fmt.Errorf("views: %d class figures for a %dx%d confusion matrix", len(stats), k, k)
@@ -134,11 +136,11 @@ func checkTally(conf [][]int, rowSum []int, sumTP int, labels, pred []uint8) []e
 
 // CheckMacro checks that macro holds the unweighted means of the classes'
 // precision, recall, F1 and accuracy.
-func CheckMacro(stats []ClassStats, macro ClassStats) error {
+func CheckMacro(stats []nn.ClassStats, macro nn.ClassStats) error {
 	if len(stats) == 0 {
 		return nil
 	}
-	var want ClassStats
+	var want nn.ClassStats
 	k := float64(len(stats))
 	for _, s := range stats {
 		want.Precision += s.Precision / k

@@ -1,9 +1,8 @@
-package main
+package cli
 
 import (
 	"bytes"
 	"context"
-	"convscope/internal/atomicfile"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -12,18 +11,19 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"convscope/internal/atomicfile"
+	"convscope/internal/checkpoint"
 	"convscope/internal/gemm"
+	"convscope/internal/report"
+	"convscope/internal/run"
 	"convscope/nn"
-
-	"github.com/charmbracelet/x/term"
+	"convscope/views"
 )
 
 // The sweep answers the paper's first open question: how does the number of
@@ -36,10 +36,11 @@ import (
 // rate at a batch depends on the total, so under it each count is trained
 // on its own, in <out>/seed-<s>/epochs-<e>/.
 
-func cmdSweep(args []string) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+// cmdSweep is "sweep": the paper's epoch sweep over seeds, headless.
+func cmdSweep(args []string, e env) error {
+	ctx, stop := signalContext()
 	defer stop()
-	return sweepMain(ctx, args, os.Stdout, term.IsTerminal(os.Stdout.Fd()))
+	return sweepMain(ctx, args, e.stdout, e.tty)
 }
 
 // intList is a flag of comma-separated positive integers, kept sorted and
@@ -98,14 +99,16 @@ func (l *seedList) Set(v string) error {
 // sweepFlagSet returns sweep's flags: train's, except that --epochs takes a
 // list and --seeds replaces --seed (and the UI, resume and single-seed flags
 // are left out: a sweep is headless and starts fresh).
-func sweepFlagSet(f *trainFlags, counts *intList, seeds *seedList) *flag.FlagSet {
+func sweepFlagSet(f *TrainOptions, counts *intList, seeds *seedList) *flag.FlagSet {
 	all := flag.NewFlagSet("train", flag.ContinueOnError)
 	f.register(all)
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
-	skip := map[string]bool{"epochs": true, "seed": true, "no-tui": true, "resume": true}
+	skip := map[string]bool{"epochs": true, "seed": true, "resume": true, "compare": true}
 	all.VisitAll(func(fl *flag.Flag) {
 		switch {
 		case skip[fl.Name]:
+		case fl.Name == "no-tui":
+			fs.Var(fl.Value, fl.Name, "accepted for symmetry with train: a sweep is always headless")
 		case fl.Name == "out":
 			fs.Var(fl.Value, fl.Name, "sweep folder: a sub-folder per run, and the report (default runs/sweep-<time>)")
 		default:
@@ -123,7 +126,7 @@ func sweepFlagSet(f *trainFlags, counts *intList, seeds *seedList) *flag.FlagSet
 // printing progress to w (with a live progress line if tty).
 func sweepMain(ctx context.Context, args []string, w io.Writer, tty bool) error {
 	var (
-		f      trainFlags
+		f      TrainOptions
 		counts intList
 		seeds  seedList
 	)
@@ -131,13 +134,16 @@ func sweepMain(ctx context.Context, args []string, w io.Writer, tty bool) error 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg := f.cfg
+	cfg := f.Config
+	if err := checkThreads(cfg.Threads); err != nil {
+		return err
+	}
 	cfg.Epochs = counts[len(counts)-1]
 	cfg.Seed = seeds[0]
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("sweep: %w", err)
 	}
-	data, err := loadData(f.data, f.classes)
+	data, err := loadData(f.Data, f.Classes)
 	if err != nil {
 		return err
 	}
@@ -146,20 +152,27 @@ func sweepMain(ctx context.Context, args []string, w io.Writer, tty bool) error 
 	if _, err := nn.NewPaper(data.Train.Rows, data.Train.Cols, len(data.Train.Classes), nn.InitRNG(cfg.Seed)); err != nil {
 		return fmt.Errorf("sweep: %w", err)
 	}
-	out := f.out
+	out := f.Out
 	if out == "" {
-		out = filepath.Join("runs", "sweep-"+time.Now().Format("20060102-150405"))
+		out = run.DefaultPath("runs", "sweep-")
+		for i := 2; ; i++ { // a name no other sweep has
+			if _, err := os.Stat(out); err != nil {
+				break
+			}
+			out = fmt.Sprintf("%s-%d", run.DefaultPath("runs", "sweep-"), i)
+		}
 	}
-	if out, err = makeRunDir(out); err != nil {
-		return err
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("sweep: create folder: %w", err)
 	}
-	dataName := f.data
+	dataName := f.Data
 	if dataName == "" {
 		dataName = "MNIST"
 	}
-	res, err := runSweep(ctx, sweepPlan{Cfg: cfg, Counts: counts, Seeds: seeds, Out: out, Data: dataName}, data, w, tty)
+	plan := sweepPlan{Cfg: cfg, Counts: counts, Seeds: seeds, Out: out, Data: dataName, dataset: checkpoint.DatasetOf(f.Data, data)}
+	res, err := runSweep(ctx, plan, data, w, tty)
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(w, "stopped; the finished epochs are in the %s files under %s (no report)\n", metricsFile, out)
+		fmt.Fprintf(w, "stopped; the finished epochs are in the %s files and checkpoints under %s (no report)\n", run.MetricsFile, out)
 		return nil
 	}
 	if err != nil {
@@ -181,11 +194,13 @@ type sweepPlan struct {
 	Seeds  []uint64 // in the order given
 	Out    string
 	Data   string // the data folder, for the report
+
+	dataset *checkpoint.Dataset // recorded in each run's checkpoints
 }
 
 // separate reports whether each count needs its own run: under the cosine
 // schedule the rate depends on the total number of epochs.
-func (p sweepPlan) separate() bool { return p.Cfg.Schedule == "cosine" && len(p.Counts) > 1 }
+func (p sweepPlan) separate() bool { return p.Cfg.Schedule == nn.ScheduleCosine && len(p.Counts) > 1 }
 
 // sweepRun is one finished training run of a sweep.
 type sweepRun struct {
@@ -214,7 +229,10 @@ type sweepResult struct {
 // runSweep trains every run of plan in turn on one engine, appending each
 // epoch to its folder's metrics.jsonl and printing a line per epoch to w.
 func runSweep(ctx context.Context, plan sweepPlan, data nn.Data, w io.Writer, tty bool) (*sweepResult, error) {
-	eng := gemm.NewEngine(plan.Cfg.Threads)
+	eng, err := newEngine(plan.Cfg.Threads)
+	if err != nil {
+		return nil, err
+	}
 	defer eng.Close()
 	start := time.Now()
 	res := &sweepResult{Plan: plan, Classes: data.Train.Classes, TrainN: data.Train.Subset(plan.Cfg.TrainLimit).N,
@@ -236,7 +254,7 @@ func runSweep(ctx context.Context, plan sweepPlan, data nn.Data, w io.Writer, tt
 		}
 	}
 	for _, j := range jobs {
-		p := filepath.Join(j.dir, metricsFile)
+		p := filepath.Join(j.dir, run.MetricsFile)
 		if _, err := os.Stat(p); err == nil {
 			return nil, fmt.Errorf("sweep: %s already exists; choose a new --out folder", p)
 		}
@@ -258,64 +276,56 @@ func runSweep(ctx context.Context, plan sweepPlan, data nn.Data, w io.Writer, tt
 	return res, nil
 }
 
-// trainSweepRun trains one run of the sweep in dir and returns it with the
-// network's description.
+// trainSweepRun trains one run of the sweep in dir through the run loop
+// (checkpoints and metrics.jsonl as any run has them) and returns it with
+// the network's description.
 func trainSweepRun(ctx context.Context, cfg nn.Config, data nn.Data, eng *gemm.Engine, dir string, plan sweepPlan,
 	w io.Writer, tty bool) (r sweepRun, desc string, err error) {
-	log := metricsLog{filepath.Join(dir, metricsFile)}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return r, "", fmt.Errorf("sweep: create run folder: %w", err)
-	}
-	cj, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		return r, "", fmt.Errorf("sweep: %w", err)
-	}
-	if err := atomicfile.Write(filepath.Join(dir, "config.json"), append(cj, '\n')); err != nil {
-		return r, "", err
-	}
 	net, err := nn.NewPaper(data.Train.Rows, data.Train.Cols, len(data.Train.Classes), nn.InitRNG(cfg.Seed))
 	if err != nil {
 		return r, "", fmt.Errorf("sweep: %w", err)
 	}
-	net.SetEngine(eng)
 	t, err := nn.NewTrainer(net, cfg)
 	if err != nil {
 		return r, "", fmt.Errorf("sweep: %w", err)
 	}
-	r = sweepRun{Seed: cfg.Seed, Epochs: cfg.Epochs, Dir: dir, Evals: map[int]*nn.Eval{}}
-	var logErr error
-	err = t.Run(ctx, data, func(p nn.Progress) {
-		switch p.Kind {
-		case nn.BatchProgress:
-			if tty {
-				fmt.Fprintf(w, "\r\x1b[Kseed %d epoch %d/%d  %5.1f%%  loss %.4f  acc %.2f%%  %.0f img/s",
-					cfg.Seed, p.Epoch, p.Epochs, 100*float64(p.Seen)/float64(p.Total), p.TrainLoss, 100*p.TrainAcc, p.ImagesPerSec)
-			}
-		case nn.EpochDone:
-			if tty {
-				fmt.Fprint(w, "\r\x1b[K")
-			}
-			s := p.Stats
-			fmt.Fprintf(w, "seed %d epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  %.1fs\n",
-				cfg.Seed, s.Epoch, p.Epochs, s.TrainLoss, 100*s.TrainAcc, s.TestLoss, 100*s.TestAcc, s.Seconds)
-			if err := log.append(*s); err != nil && logErr == nil {
-				logErr = err
-			}
-			if slices.Contains(plan.Counts, s.Epoch) && (!plan.separate() || s.Epoch == cfg.Epochs) && s.Eval != nil {
-				ev := *s.Eval
-				ev.Labels, ev.Pred, ev.Probs, ev.Losses = nil, nil, nil, nil
-				r.Evals[s.Epoch] = &ev
-			}
-		}
-	})
-	if tty {
-		fmt.Fprint(w, "\r\x1b[K")
-	}
+	folder, err := run.CreateNew(dir, false)
 	if err != nil {
-		return r, "", err
+		return r, "", fmt.Errorf("sweep: %w", err)
 	}
-	if logErr != nil {
-		return r, "", fmt.Errorf("sweep: %w", logErr)
+	defer folder.Close()
+	cj, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return r, "", fmt.Errorf("sweep: %w", err)
+	}
+	if err := atomicfile.Write(folder.File(run.ConfigFile), append(cj, '\n')); err != nil {
+		return r, "", fmt.Errorf("sweep: %w", err)
+	}
+	net.SetEngine(eng)
+	defer net.SetEngine(nil)
+	r = sweepRun{Seed: cfg.Seed, Epochs: cfg.Epochs, Dir: dir, Evals: map[int]*nn.Eval{}}
+	printer := &run.Printer{W: w, TTY: tty, Prefix: fmt.Sprintf("seed %d ", cfg.Seed)}
+	rl, err := run.Start(run.Options{Trainer: t, Data: data, Folder: folder, Dataset: plan.dataset,
+		OnEvent: func(ev run.Event) {
+			printer.Event(ev)
+			s := ev.Stats
+			if ev.Kind == nn.EpochDone && s != nil && slices.Contains(plan.Counts, s.Epoch) && (!plan.separate() || s.Epoch == cfg.Epochs) && s.Eval != nil {
+				e := *s.Eval
+				e.Labels, e.Pred, e.Probs, e.Losses = nil, nil, nil, nil
+				r.Evals[s.Epoch] = &e
+			}
+		}})
+	if err != nil {
+		return r, "", fmt.Errorf("sweep: %w", err)
+	}
+	err = rl.Train(ctx)
+	printer.Clear()
+	if err != nil {
+		return r, "", fmt.Errorf("sweep: %w", err)
+	}
+	if rl.State() == run.Stopped {
+		rl.Summary(w)
+		return r, "", context.Canceled
 	}
 	r.History = t.History
 	return r, net.Describe(), nil
@@ -417,14 +427,8 @@ func (r *sweepResult) bestAt(e int) (*sweepRun, nn.EpochStats) {
 
 // classTableMD writes ev's per-class figures as a Markdown table with a macro row.
 func classTableMD(b *bytes.Buffer, ev *nn.Eval, classes []string) {
-	b.WriteString("| class | TP | FP | FN | TN | precision | recall | F1 | accuracy |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	for i, c := range ev.Classes {
-		fmt.Fprintf(b, "| %s | %d | %d | %d | %d | %.4f | %.4f | %.4f | %.4f |\n",
-			mdEscape(classLabel(classes, i)), c.TP, c.FP, c.FN, c.TN, c.Precision, c.Recall, c.F1, c.Accuracy)
-	}
-	m := ev.Macro
-	fmt.Fprintf(b, "| **macro** | | | | | %.4f | %.4f | %.4f | %.4f |\n\n", m.Precision, m.Recall, m.F1, m.Accuracy)
+	b.WriteString(report.ClassTable(ev.Classes, ev.Macro, classes, report.MD).Markdown())
+	b.WriteByte('\n')
 }
 
 // curve is the mean over seeds of one epoch of the longest runs.
@@ -493,7 +497,7 @@ func writeSweepReport(r *sweepResult) ([]string, error) {
 }
 
 // pct formats a 0..1 fraction as a percentage with two decimals.
-func pct(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) }
+func pct(v float64) string { return views.Pct(v) }
 
 // sweepMarkdown renders the report.
 func sweepMarkdown(r *sweepResult) []byte {
@@ -596,11 +600,11 @@ func sweepMarkdown(r *sweepResult) []byte {
 		trainAcc[i], testAcc[i] = 100*c.TrainAcc, 100*c.TestAcc
 		trainLoss[i], testLoss[i] = c.TrainLoss, c.TestLoss
 	}
-	o := chartOpts{Width: 60, Height: 12}
+	o := report.ChartOptions{Width: 60, Height: 12}
 	b.WriteString("\n```text\n")
-	b.WriteString(plotSeries("accuracy (%) by epoch", []string{"train", "test"}, [][]float64{trainAcc, testAcc}, 2, o))
+	b.WriteString(report.Curves("accuracy (%) by epoch", []string{"train", "test"}, [][]float64{trainAcc, testAcc}, 2, o))
 	b.WriteString("```\n\n```text\n")
-	b.WriteString(plotSeries("loss by epoch", []string{"train", "test"}, [][]float64{trainLoss, testLoss}, 3, o))
+	b.WriteString(report.Curves("loss by epoch", []string{"train", "test"}, [][]float64{trainLoss, testLoss}, 3, o))
 	b.WriteString("```\n\n")
 
 	b.WriteString("## Runs\n\n| seed | epochs | folder | training time |\n|---:|---:|---|---:|\n")
@@ -622,20 +626,7 @@ func sweepMarkdown(r *sweepResult) []byte {
 }
 
 // plural is n and noun, with an s unless n is 1.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
-}
-
-// classLabel is class i's name, or its number if it has none.
-func classLabel(names []string, i int) string {
-	if i < len(names) {
-		return names[i]
-	}
-	return strconv.Itoa(i)
-}
+func plural(n int, noun string) string { return views.Plural(n, noun) }
 
 // mdEscape keeps a name from breaking a Markdown table.
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
@@ -671,7 +662,9 @@ func sweepSummaryCSV(r *sweepResult) ([]byte, error) {
 	return csvBytes(rows)
 }
 
-// sweepClassCSV is the per-class table of the best run, with a macro row.
+// sweepClassCSV is the per-class table of the best run (report.ClassTable)
+// with a macro row, each row led by the run's seed and epoch count and the
+// class's number.
 func sweepClassCSV(r *sweepResult) ([]byte, error) {
 	rows := [][]string{{"seed", "epochs", "class", "name", "tp", "fp", "fn", "tn", "precision", "recall", "f1", "accuracy"}}
 	br, be, _ := r.best()
@@ -680,14 +673,14 @@ func sweepClassCSV(r *sweepResult) ([]byte, error) {
 		return csvBytes(rows)
 	}
 	seed, ep := strconv.FormatUint(br.Seed, 10), strconv.Itoa(be)
-	for i, c := range ev.Classes {
-		rows = append(rows, []string{seed, ep, strconv.Itoa(i), classLabel(r.Classes, i),
-			strconv.Itoa(c.TP), strconv.Itoa(c.FP), strconv.Itoa(c.FN), strconv.Itoa(c.TN),
-			fmtFloat(c.Precision), fmtFloat(c.Recall), fmtFloat(c.F1), fmtFloat(c.Accuracy)})
+	t := report.ClassTable(ev.Classes, ev.Macro, r.Classes, report.CSV)
+	for i, row := range t.Rows {
+		id, name := strconv.Itoa(i), row[0]
+		if i == len(ev.Classes) { // the macro row
+			id, name = "macro", ""
+		}
+		rows = append(rows, append([]string{seed, ep, id, name}, row[1:]...))
 	}
-	m := ev.Macro
-	rows = append(rows, []string{seed, ep, "macro", "", "", "", "", "",
-		fmtFloat(m.Precision), fmtFloat(m.Recall), fmtFloat(m.F1), fmtFloat(m.Accuracy)})
 	return csvBytes(rows)
 }
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -72,10 +72,10 @@ func checkSameRun(t *testing.T, got, want *checkpoint.Checkpoint) {
 func TestResumeCommand(t *testing.T) {
 	dir := writeData(t, 8, 4)
 	straight, part := filepath.Join(t.TempDir(), "straight"), filepath.Join(t.TempDir(), "part")
-	if err := run(trainArgs(dir, straight, "--epochs", "2", "--schedule", "constant")); err != nil {
+	if err := Run(trainArgs(dir, straight, "--epochs", "2", "--schedule", "constant")); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(trainArgs(dir, part, "--epochs", "1", "--schedule", "constant")); err != nil {
+	if err := Run(trainArgs(dir, part, "--epochs", "1", "--schedule", "constant")); err != nil {
 		t.Fatal(err)
 	}
 	last := filepath.Join(part, checkpoint.LastFile)
@@ -88,7 +88,7 @@ func TestResumeCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	// --compare only adds curves to the UI, so a resumed run takes it.
-	if err := run([]string{"train", "--resume", last, "--epochs", "2", "--data", dir, "--compare", straight}); err != nil {
+	if err := Run([]string{"train", "--resume", last, "--epochs", "2", "--data", dir, "--compare", straight}); err != nil {
 		t.Fatal(err)
 	}
 	want := load(t, filepath.Join(straight, checkpoint.LastFile))
@@ -108,7 +108,7 @@ func TestResumeCommand(t *testing.T) {
 	// Resuming into another folder leaves the original alone; restating a
 	// fixed setting with its saved value is fine.
 	branch := filepath.Join(t.TempDir(), "branch")
-	if err := run([]string{"train", "--resume", last, "--epochs", "3", "--data", dir, "--out", branch, "--lr", "0.001", "--seed", "3"}); err != nil {
+	if err := Run([]string{"train", "--resume", last, "--epochs", "3", "--data", dir, "--out", branch, "--lr", "0.001", "--seed", "3"}); err != nil {
 		t.Fatal(err)
 	}
 	if c := load(t, filepath.Join(branch, checkpoint.LastFile)); c.Epoch != 3 {
@@ -130,7 +130,7 @@ func TestResumeCommand(t *testing.T) {
 		{[]string{"--resume", last, "--epochs", "3", "--schedule", "cosine"}, "--schedule cannot change"},
 		{[]string{"--resume", older, "--epochs", "3"}, "is at epoch 2, later than " + older + " (epoch 1)"},
 	} {
-		err := run(append([]string{"train", "--data", dir}, tc.args...))
+		err := Run(append([]string{"train", "--data", dir}, tc.args...))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("train %v = %v, want an error containing %q", tc.args, err, tc.want)
 		}
@@ -156,21 +156,13 @@ func (c *cancelAfter) Err() error {
 // message says how to resume.
 func TestStopMidEpoch(t *testing.T) {
 	dir := writeData(t, 12, 2)
-	data, err := loadData(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := nn.NewPaper(28, 28, 10, nn.InitRNG(1))
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := nn.DefaultConfig()
 	cfg.Batch, cfg.Threads = 4, 1
 	ctx := &cancelAfter{Context: context.Background()}
 	ctx.n.Store(2) // the epoch check, batch 1, then cancelled before batch 2
 	out := t.TempDir()
 	var w bytes.Buffer
-	if err := trainHeadless(ctx, net, data, cfg, out, &w, false); err != nil {
+	if err := runTrain(ctx, TrainOptions{Config: cfg, Data: dir, Out: out, NoTUI: true}, env{stdout: &w}); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"stopped", "interrupted.safetensors", "resume with: convscope train --resume " + filepath.Join(out, checkpoint.LastFile)} {
@@ -185,7 +177,7 @@ func TestStopMidEpoch(t *testing.T) {
 	if c.Kind != checkpoint.KindModel || c.MidEpoch != 1 {
 		t.Errorf("interrupted: kind %s mid-epoch %d, want a model from epoch 1", c.Kind, c.MidEpoch)
 	}
-	if err := run([]string{"train", "--resume", filepath.Join(out, checkpoint.InterruptedFile), "--data", dir}); err == nil ||
+	if err := Run([]string{"train", "--resume", filepath.Join(out, checkpoint.InterruptedFile), "--data", dir}); err == nil ||
 		!strings.Contains(err.Error(), "during epoch 1") {
 		t.Errorf("resume from the interrupted file = %v, want an error naming epoch 1", err)
 	}
@@ -196,7 +188,7 @@ func TestStopMidEpoch(t *testing.T) {
 func TestNaNKeepsLastGood(t *testing.T) {
 	dir := writeData(t, 12, 2)
 	out := t.TempDir()
-	err := run(trainArgs(dir, out, "--optimizer", "sgd", "--lr", "1e30", "--epochs", "3"))
+	err := Run(trainArgs(dir, out, "--optimizer", "sgd", "--lr", "1e30", "--epochs", "3"))
 	if err == nil || !strings.Contains(err.Error(), "last good checkpoint is "+filepath.Join(out, checkpoint.LastFile)) {
 		t.Fatalf("diverging run = %v, want an error naming the last good checkpoint", err)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -12,7 +12,8 @@ import (
 	"convscope/nn"
 )
 
-func cmdBench(args []string) error {
+// cmdBench is "bench": it times training steps and test-set inference.
+func cmdBench(args []string, e env) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	batches := fs.Int("batches", 100, "training steps to time (after 5 warm-up steps)")
 	batch := fs.Int("batch", 64, "training batch size")
@@ -35,7 +36,10 @@ func cmdBench(args []string) error {
 	if err != nil {
 		return err
 	}
-	eng := gemm.NewEngine(*threads)
+	eng, err := newEngine(*threads)
+	if err != nil {
+		return err
+	}
 	defer eng.Close()
 	net.SetEngine(eng)
 	cfg := nn.DefaultConfig()
@@ -86,10 +90,10 @@ func cmdBench(args []string) error {
 		"step_ms":                 1000 * trainSec / float64(*batches),
 	}
 	if *asJSON {
-		return json.NewEncoder(os.Stdout).Encode(res)
+		return json.NewEncoder(e.stdout).Encode(res)
 	}
-	fmt.Printf("kernel %s, %d threads\n", gemm.Kernel(), eng.Threads())
-	fmt.Printf("train: %.0f images/s (batch %d, %.2f ms/step over %d steps)\n", res["train_images_per_second"], *batch, res["step_ms"], *batches)
-	fmt.Printf("infer: %.0f images/s (batch %d, %d test images)\n", res["infer_images_per_second"], *evalBatch, d.Test.N)
+	fmt.Fprintf(e.stdout, "kernel %s, %d threads\n", gemm.Kernel(), eng.Threads())
+	fmt.Fprintf(e.stdout, "train: %.0f images/s (batch %d, %.2f ms/step over %d steps)\n", res["train_images_per_second"], *batch, res["step_ms"], *batches)
+	fmt.Fprintf(e.stdout, "infer: %.0f images/s (batch %d, %d test images)\n", res["infer_images_per_second"], *evalBatch, d.Test.N)
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -89,15 +89,15 @@ func TestEvalCommand(t *testing.T) {
 	want := nn.Evaluate(net, synthSet(20, 2), 0)
 
 	var out bytes.Buffer
-	if err := cmdEval([]string{"--load", path, "--data", dir, "--threads", "1"}, &out); err != nil {
+	if err := cmdEval([]string{"--load", path, "--data", dir, "--threads", "1"}, env{stdout: &out}); err != nil {
 		t.Fatal(err)
 	}
 	text := out.String()
 	t.Logf("eval output:\n%s", text)
 	for _, s := range []string{
 		fmt.Sprintf("test:  20 images, accuracy %.2f%%, loss %.4f", 100*want.Acc, want.Loss),
-		"after epoch 0 of 10 (adam, lr 0.001, batch 64, seed 1)",
-		"class      TP      FP      FN      TN precision  recall      F1 accuracy",
+		"after epoch 0 of 10 (adam, lr 0.001, cosine schedule, batch 64, seed 1)",
+		"class  TP  FP  FN  TN  precision  recall      F1  accuracy",
 		"\nmacro ",
 	} {
 		if !strings.Contains(text, s) {
@@ -120,7 +120,7 @@ func TestEvalCommand(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := cmdEval([]string{"--load", path, "--data", dir, "--json"}, &out); err != nil {
+	if err := cmdEval([]string{"--load", path, "--data", dir, "--json"}, env{stdout: &out}); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {
@@ -151,7 +151,7 @@ func TestExploreHeadless(t *testing.T) {
 	dir := writeData(t, 4, 6)
 	path, _ := savedRun(t)
 	var out bytes.Buffer
-	if err := cmdExplore([]string{"--load", path, "--data", dir, "--threads", "1"}, &out); err != nil {
+	if err := cmdExplore([]string{"--load", path, "--data", dir, "--threads", "1"}, env{stdout: &out}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "test:  6 images") || !strings.Contains(out.String(), "\nmacro ") {
@@ -174,9 +174,7 @@ func TestMainProcess(t *testing.T) {
 	if err := json.Unmarshal([]byte(args), &list); err != nil {
 		t.Fatal(err)
 	}
-	os.Args = append([]string{"convscope"}, list...)
-	main()
-	os.Exit(0)
+	os.Exit(Main(list))
 }
 
 // mainCmd returns the program run with args, as a separate process.
