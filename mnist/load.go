@@ -1,7 +1,6 @@
 package mnist
 
 import (
-	"convscope/internal/fsx"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"convscope/internal/fsx"
 )
 
 // The base names of the four MNIST files, without ".gz".
@@ -138,14 +141,14 @@ func readClasses(path string, need int) ([]string, error) {
 	return names, nil
 }
 
-// CleanName is a class name as every output may show it: without control
-// characters (escape sequences in a classes.txt must not reach a terminal)
-// and without surrounding spaces.
+// CleanName is a class name as every output may show it: without escape
+// sequences and control characters (a classes.txt must not retitle or
+// clear a terminal) and without surrounding spaces.
 func CleanName(s string) string {
 	return strings.TrimSpace(strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return -1
 		}
 		return r
-	}, s))
+	}, ansi.Strip(s)))
 }

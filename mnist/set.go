@@ -1,10 +1,11 @@
 package mnist
 
 import (
-	"convscope/internal/fsx"
 	"fmt"
 	"slices"
 	"strconv"
+
+	"convscope/internal/fsx"
 )
 
 // Set is a labelled image set. Pixels stay uint8.

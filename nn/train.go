@@ -196,6 +196,16 @@ func (t *Trainer) Run(ctx context.Context, data Data, report func(Progress)) err
 	return nil
 }
 
+// divergeAfter is the number of batches an epoch's running loss is
+// averaged over before it is compared with DivergeLoss.
+const divergeAfter = 10
+
+// DivergeLoss is the running training loss past which a run has diverged:
+// 100 times ln(k), the cross-entropy of a uniform guess over k classes. A
+// healthy run starts near ln(k) and falls; one that lost its way (Adam at
+// lr 1e3 reaches 1e15) is stopped as a NaN loss is.
+func DivergeLoss(k int) float64 { return 100 * math.Log(float64(k)) }
+
 // epoch trains one pass over set and returns its training figures.
 func (t *Trainer) epoch(ctx context.Context, set *mnist.Set, report func(Progress)) (EpochStats, error) {
 	n := set.N
@@ -246,6 +256,10 @@ func (t *Trainer) epoch(ctx context.Context, set *mnist.Set, report func(Progres
 		lossSum += loss * float64(m)
 		correct += c
 		seen += m
+		if run := lossSum / float64(seen); b+1 >= min(divergeAfter, batches) && run > DivergeLoss(t.Net.Classes()) {
+			return EpochStats{}, fmt.Errorf("nn: training diverged: the running loss is %.3g in epoch %d at batch %d of %d, over %.0f (100 times ln %d, the loss of a guess); lower the learning rate",
+				run, epoch, b+1, batches, DivergeLoss(t.Net.Classes()), t.Net.Classes())
+		}
 		if now := time.Now(); now.Sub(lastReport) >= every && b+1 < batches {
 			el := now.Sub(start) - paused
 			report(Progress{Kind: BatchProgress, Epoch: epoch, Epochs: t.Cfg.Epochs, Batch: b + 1, Batches: batches,

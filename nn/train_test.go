@@ -197,3 +197,24 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("default config: %v", err)
 	}
 }
+
+// TestTrainStopsOnDivergence: Adam at lr 1e3 keeps a finite but huge loss
+// (about 1e15 in a full run); training stops within the first epoch with
+// the same advice as for NaN, instead of finishing at chance.
+func TestTrainStopsOnDivergence(t *testing.T) {
+	tr, te := realData(t)
+	cfg := DefaultConfig()
+	cfg.LR, cfg.Epochs, cfg.TrainLimit, cfg.Batch, cfg.Threads = 1e3, 2, 1280, 32, 1
+	net, _ := NewPaper(28, 28, 10, InitRNG(1))
+	tn, err := NewTrainer(net, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tn.Run(context.Background(), Data{Train: tr, Test: te.Subset(100)}, nil)
+	if err == nil || !strings.Contains(err.Error(), "diverged") || !strings.Contains(err.Error(), "lower the learning rate") || !strings.Contains(err.Error(), "in epoch 1 at batch") {
+		t.Fatalf("Adam at lr 1e3 = %v, want a stop in epoch 1 that says to lower the learning rate", err)
+	}
+	if d := DivergeLoss(10); d < 230 || d > 231 {
+		t.Errorf("DivergeLoss(10) = %v, want 100 ln 10", d)
+	}
+}

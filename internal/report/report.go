@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"convscope/mnist"
 	"convscope/nn"
 	"convscope/views"
 )
@@ -161,15 +162,9 @@ func (t Table) Markdown() string { return mdTable(t) }
 // CSV renders t as CSV (RFC 4180, "\n" line ends).
 func (t Table) CSV() string { return csvText(t) }
 
-// clean drops control characters (escape sequences must not reach a terminal).
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return -1
-		}
-		return r
-	}, s)
-}
+// clean drops escape sequences and control characters: they must not
+// reach a terminal.
+func clean(s string) string { return mnist.CleanName(s) }
 
 func EpochTable(rows []nn.EpochStats, f Format) Table {
 	t := Table{

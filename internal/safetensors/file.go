@@ -2,13 +2,14 @@ package safetensors
 
 import (
 	"bufio"
-	"convscope/internal/fsx"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"convscope/internal/fsx"
 )
 
 // WriteFile writes tensors and meta to path in safetensors format (see
