@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 
 	"convscope/nn"
 )
@@ -113,11 +114,29 @@ func paperArch(rows, cols, k int) (arch, error) {
 	if rows < minSide || cols < minSide || rows > maxSide || cols > maxSide {
 		return arch{}, fmt.Errorf("input %dx%d, want between %dx%d and %dx%d", rows, cols, minSide, minSide, maxSide, maxSide)
 	}
-	small, err := nn.NewPaper(minSide, minSide, k, rand.New(rand.NewPCG(0, 0)))
+	layers, err := paperLayers(k)
 	if err != nil {
 		return arch{}, err
 	}
-	return describe(paperName, small.Layers, nn.Shape{H: rows, W: cols, C: 1})
+	return describe(paperName, layers, nn.Shape{H: rows, W: cols, C: 1})
+}
+
+// paperLayersByK caches the layers of a small paper network per class
+// count: describe reads only their kinds and settings, and building them
+// (214k random weights) for every file read was most of what Load cost on
+// a small or broken file. The cached layers are never run or changed.
+var paperLayersByK sync.Map // int -> []nn.Layer
+
+func paperLayers(k int) ([]nn.Layer, error) {
+	if v, ok := paperLayersByK.Load(k); ok {
+		return v.([]nn.Layer), nil
+	}
+	small, err := nn.NewPaper(minSide, minSide, k, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return nil, err
+	}
+	v, _ := paperLayersByK.LoadOrStore(k, small.Layers)
+	return v.([]nn.Layer), nil
 }
 
 // checkArch reports the first difference between the file's architecture got
