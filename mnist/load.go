@@ -36,7 +36,11 @@ const classesFile = "classes.txt"
 //
 // If dir holds a classes.txt (one name per line), its names become
 // Classes; it must name at least max label+1 classes. Otherwise Classes
-// are "0".."9". Both sets share the one Classes slice.
+// are Fashion-MNIST's names when dir is FashionDir, and "0".."9" for any
+// other folder. Both sets share the one Classes slice.
+//
+// When FashionDir lacks the files, the error names the command that
+// installs them (FashionInstall).
 func Load(dir string) (train, test *Set, err error) {
 	if dir == "" {
 		if dir, err = Find(); err != nil {
@@ -44,10 +48,10 @@ func Load(dir string) (train, test *Set, err error) {
 		}
 	}
 	if train, err = loadSet(dir, trainImages, trainLabels); err != nil {
-		return nil, nil, err
+		return nil, nil, fashionMissing(dir, err)
 	}
 	if test, err = loadSet(dir, testImages, testLabels); err != nil {
-		return nil, nil, err
+		return nil, nil, fashionMissing(dir, err)
 	}
 	if test.Rows != train.Rows || test.Cols != train.Cols {
 		return nil, nil, fmt.Errorf("mnist: load %s: test images are %dx%d, want %dx%d like the training images",
@@ -57,6 +61,9 @@ func Load(dir string) (train, test *Set, err error) {
 	classes, err := readClasses(filepath.Join(dir, classesFile), need)
 	if err != nil {
 		return nil, nil, err
+	}
+	if classes == nil && isFashion(dir) && need <= len(FashionClasses) {
+		classes = append([]string(nil), FashionClasses...)
 	}
 	if classes == nil {
 		classes = defaultClasses(need)

@@ -20,6 +20,7 @@ func cmdBench(args []string, e env) error {
 	evalBatch := fs.Int("eval-batch", 100, "inference batch size")
 	threads := fs.Int("threads", 0, "worker threads (0 = all cores)")
 	data := fs.String("data", "", "folder of IDX files (default: the MNIST copy in the Go module cache)")
+	registerDataset(fs, data, false)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed training steps to this file")
 	if err := parseFlags(fs, args); err != nil {

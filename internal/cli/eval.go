@@ -27,6 +27,7 @@ type EvalOptions struct {
 func (o *EvalOptions) register(fs *flag.FlagSet, what string) {
 	fs.StringVar(&o.Load, "load", "", "checkpoint or model file to "+what+" (required)")
 	fs.StringVar(&o.Data, "data", "", "folder of IDX files (default: the folder the checkpoint trained on, else the MNIST copy in the Go module cache)")
+	registerDataset(fs, &o.Data, true)
 	fs.StringVar(&o.Classes, "classes", "", "comma-separated class names (default: those the checkpoint recorded)")
 	fs.IntVar(&o.Threads, "threads", 0, "worker threads (0 = all cores)")
 }

@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,10 +18,9 @@ import (
 	"convscope/internal/atomicfile"
 	"convscope/internal/checkpoint"
 	"convscope/internal/gemm"
-	"convscope/internal/report"
 	"convscope/internal/run"
+	"convscope/mnist"
 	"convscope/nn"
-	"convscope/views"
 )
 
 // The sweep answers the paper's first open question: how does the number of
@@ -35,6 +32,19 @@ import (
 // 20-epoch run is a 5-epoch run. The cosine schedule is the exception: its
 // rate at a batch depends on the total, so under it each count is trained
 // on its own, in <out>/seed-<s>/epochs-<e>/.
+//
+// --lr, --batch and --schedule may list several values; each combination is
+// a setting, and with more than one setting each has a folder of its own,
+// <out>/<setting>/seed-<s>[/epochs-<e>], named after the swept values.
+//
+// Every run of the sweep is a cell of its plan (sweep-plan.json in <out>).
+// A cell keeps its state in its folder (sweep-cell.json, written
+// atomically: finished or not, and the per-class evaluations of its
+// reported epochs), so the report can be built from the folder alone
+// (--collect), shards (--shard, or a SLURM array or Kubernetes Indexed Job
+// index) can train disjoint cells into one --out, and a cell cut short
+// resumes from its last.safetensors. The run loop locks each cell's folder,
+// so two processes never train one cell.
 
 // cmdSweep is "sweep": the paper's epoch sweep over seeds, headless.
 func cmdSweep(args []string, e env) error {
@@ -96,52 +106,186 @@ func (l *seedList) Set(v string) error {
 	return nil
 }
 
-// sweepFlagSet returns sweep's flags: train's, except that --epochs takes a
-// list and --seeds replaces --seed (and the UI, resume and single-seed flags
-// are left out: a sweep is headless and starts fresh).
-func sweepFlagSet(f *TrainOptions, counts *intList, seeds *seedList) *flag.FlagSet {
+// floatList is a flag of comma-separated positive numbers, in the order
+// given, without repeats.
+type floatList []float64
+
+func (l *floatList) String() string {
+	s := make([]string, len(*l))
+	for i, v := range *l {
+		s[i] = strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *floatList) Set(v string) error {
+	var out []float64
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(n > 0) || math.IsInf(n, 0) {
+			return fmt.Errorf("want comma-separated positive numbers, got %q", v)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	*l = out
+	return nil
+}
+
+// scheduleList is a flag of comma-separated schedules, in the order given,
+// without repeats.
+type scheduleList []nn.Schedule
+
+func (l *scheduleList) String() string {
+	s := make([]string, len(*l))
+	for i, v := range *l {
+		s[i] = v.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *scheduleList) Set(v string) error {
+	var out []nn.Schedule
+	for _, f := range strings.Split(v, ",") {
+		s, err := nn.ParseSchedule(strings.TrimSpace(f))
+		if err != nil || strings.TrimSpace(f) == "" {
+			return fmt.Errorf("want comma-separated schedules (%s), got %q", "constant, step or cosine", v)
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	*l = out
+	return nil
+}
+
+// batchList is --batch: like intList, but in the order given.
+type batchList []int
+
+func (l *batchList) String() string { return (*intList)(l).String() }
+
+func (l *batchList) Set(v string) error {
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return fmt.Errorf("want comma-separated batch sizes of at least 1, got %q", v)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	*l = out
+	return nil
+}
+
+// sweepOptions is "sweep": train's options with lists where a sweep takes
+// them, and how much of the plan to run.
+type sweepOptions struct {
+	Train      TrainOptions
+	Counts     intList
+	Seeds      seedList
+	LRs        floatList
+	Batches    batchList
+	Schedules  scheduleList
+	Shard      string // "I/N", 1 <= I <= N
+	ShardCount int    // the count of a Kubernetes Indexed Job's shards
+	Plan       bool   // print the cells as command lines
+	Collect    string // build the report of this sweep folder
+}
+
+// sweepFlagSet returns sweep's flags: train's, except that --epochs,
+// --lr, --batch and --schedule take lists and --seeds replaces --seed (and
+// the UI, resume and single-seed flags are left out: a sweep is headless and
+// resumes its own cells).
+func sweepFlagSet(o *sweepOptions) *flag.FlagSet {
+	f := &o.Train
 	all := flag.NewFlagSet("train", flag.ContinueOnError)
 	f.register(all)
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
-	skip := map[string]bool{"epochs": true, "seed": true, "resume": true, "compare": true}
+	skip := map[string]bool{"epochs": true, "seed": true, "resume": true, "compare": true, "lr": true, "batch": true, "schedule": true}
 	all.VisitAll(func(fl *flag.Flag) {
 		switch {
 		case skip[fl.Name]:
 		case fl.Name == "no-tui":
 			fs.Var(fl.Value, fl.Name, "accepted for symmetry with train: a sweep is always headless")
 		case fl.Name == "out":
-			fs.Var(fl.Value, fl.Name, "sweep folder: a sub-folder per run, and the report (default runs/sweep-<time>)")
+			fs.Var(fl.Value, fl.Name, "sweep folder: a sub-folder per run, and the report (default runs/sweep-<time>; required with --shard and --plan)")
 		default:
 			fs.Var(fl.Value, fl.Name, fl.Usage)
 		}
 	})
-	*counts = intList{5, 10, 15, 20}
-	*seeds = seedList{1}
-	fs.Var(counts, "epochs", "comma-separated `list` of epoch counts to report (each seed trains once for the largest; under the cosine schedule, once per count)")
-	fs.Var(seeds, "seeds", "comma-separated `list` of seeds, one run each (e.g. 1,2,3)")
+	d := nn.DefaultConfig()
+	o.Counts, o.Seeds = intList{5, 10, 15, 20}, seedList{1}
+	o.LRs, o.Batches, o.Schedules = floatList{d.LR}, batchList{d.Batch}, scheduleList{d.Schedule}
+	fs.Var(&o.Counts, "epochs", "comma-separated `list` of epoch counts to report (each seed trains once for the largest; under the cosine schedule, once per count)")
+	fs.Var(&o.Seeds, "seeds", "comma-separated `list` of seeds, one run each (e.g. 1,2,3)")
+	fs.Var(&o.LRs, "lr", "comma-separated `list` of learning rates, e.g. 1e-3,2e-3")
+	fs.Var(&o.Batches, "batch", "comma-separated `list` of batch sizes, e.g. 64,128")
+	fs.Var(&o.Schedules, "schedule", "comma-separated `list` of learning-rate schedules: constant, step, cosine")
+	fs.StringVar(&o.Shard, "shard", "", "run share `I/N` of the cells (1 <= I <= N) into the shared --out; by default taken from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX")
+	fs.IntVar(&o.ShardCount, "shard-count", 0, "the number of shards when JOB_COMPLETION_INDEX gives the index (a Kubernetes Indexed Job's completions)")
+	fs.BoolVar(&o.Plan, "plan", false, "print the cells, one command line each (for GNU parallel or any scheduler), and train nothing")
+	fs.StringVar(&o.Collect, "collect", "", "build sweep.md and the CSVs from the runs in `DIR`, a sweep folder, saying which cells are missing or unfinished")
 	return fs
 }
 
-// sweepMain parses sweep's arguments, runs the sweep and writes its report,
-// printing progress to w (with a live progress line if tty).
+// sweepMain parses sweep's arguments, runs the sweep (or its share, or
+// collects one) and writes its report, printing progress to w (with a live
+// progress line if tty).
 func sweepMain(ctx context.Context, args []string, w io.Writer, tty bool) error {
-	var (
-		f      TrainOptions
-		counts intList
-		seeds  seedList
-	)
-	fs := sweepFlagSet(&f, &counts, &seeds)
+	var o sweepOptions
+	fs := sweepFlagSet(&o)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if o.Collect != "" {
+		given := ""
+		fs.Visit(func(fl *flag.Flag) {
+			if fl.Name != "collect" && given == "" {
+				given = fl.Name
+			}
+		})
+		if given != "" {
+			return fmt.Errorf("sweep --collect takes no other flags (got --%s): the plan is in the folder", given)
+		}
+		return collectSweep(o.Collect, w)
+	}
+	f := o.Train
 	cfg := f.Config
 	if err := checkThreads(cfg.Threads); err != nil {
 		return err
 	}
-	cfg.Epochs = counts[len(counts)-1]
-	cfg.Seed = seeds[0]
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("sweep: %w", err)
+	cfg.Epochs = o.Counts[len(o.Counts)-1]
+	cfg.Seed = o.Seeds[0]
+	cfg.LR, cfg.Batch, cfg.Schedule = o.LRs[0], o.Batches[0], o.Schedules[0]
+	plan := &sweepPlan{Cfg: cfg, Counts: o.Counts, Seeds: o.Seeds}
+	for _, lr := range o.LRs {
+		for _, b := range o.Batches {
+			for _, s := range o.Schedules {
+				plan.Settings = append(plan.Settings, sweepSetting{LR: lr, Batch: b, Schedule: s})
+			}
+		}
+	}
+	for i := range plan.Settings {
+		if err := plan.cfgOf(i).Validate(); err != nil {
+			return fmt.Errorf("sweep: %w", err)
+		}
+	}
+	sh, from, err := pickShard(o.Shard, o.ShardCount, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if (sh.n > 0 || o.Plan) && f.Out == "" {
+		what := "--plan"
+		if sh.n > 0 {
+			what = "a shard (" + from + ")"
+		}
+		return fmt.Errorf("sweep: %s needs --out DIR, the one folder every shard writes into", what)
+	}
+	if o.Plan {
+		return printPlan(w, args, plan.cells())
 	}
 	data, err := loadData(f.Data, f.Classes)
 	if err != nil {
@@ -149,7 +293,8 @@ func sweepMain(ctx context.Context, args []string, w io.Writer, tty bool) error 
 	}
 	// Build one network first, so that an unsupported image size fails
 	// before any folder is made.
-	if _, err := nn.NewPaper(data.Train.Rows, data.Train.Cols, len(data.Train.Classes), nn.InitRNG(cfg.Seed)); err != nil {
+	net, err := nn.NewPaper(data.Train.Rows, data.Train.Cols, len(data.Train.Classes), nn.InitRNG(cfg.Seed))
+	if err != nil {
 		return fmt.Errorf("sweep: %w", err)
 	}
 	out := f.Out
@@ -162,48 +307,156 @@ func sweepMain(ctx context.Context, args []string, w io.Writer, tty bool) error 
 			out = fmt.Sprintf("%s-%d", run.DefaultPath("runs", "sweep-"), i)
 		}
 	}
+	plan.Out = out
+	plan.Data = mnist.Title(f.Data)
+	plan.Dataset = checkpoint.DatasetOf(f.Data, data)
+	plan.Net, plan.Classes = net.Describe(), data.Train.Classes
+	plan.TrainN, plan.TestN, plan.Rows, plan.Cols = data.Train.Subset(cfg.TrainLimit).N, data.Test.N, data.Train.Rows, data.Train.Cols
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("sweep: create folder: %w", err)
 	}
-	dataName := f.Data
-	if dataName == "" {
-		dataName = "MNIST"
+	if err := writePlan(plan); err != nil {
+		return err
 	}
-	plan := sweepPlan{Cfg: cfg, Counts: counts, Seeds: seeds, Out: out, Data: dataName, dataset: checkpoint.DatasetOf(f.Data, data)}
-	res, err := runSweep(ctx, plan, data, w, tty)
+	cells := plan.cells()
+	var mine []sweepCell
+	for k, c := range cells {
+		if sh.has(k) {
+			mine = append(mine, c)
+		}
+	}
+	if sh.n > 0 {
+		fmt.Fprintf(w, "sweep: shard %d/%d (%s): %s of %d\n", sh.i+1, sh.n, from, plural(len(mine), "cell"), len(cells))
+	}
+	err = runSweep(ctx, plan, mine, data, cfg.Threads, w, tty)
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(w, "stopped; the finished epochs are in the %s files and checkpoints under %s (no report)\n", run.MetricsFile, out)
+		fmt.Fprintf(w, "stopped; the finished epochs are in the %s files and checkpoints under %s (no report); the same command resumes\n", run.MetricsFile, out)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	paths, err := writeSweepReport(res)
-	if err != nil {
-		return err
+	if sh.n > 1 {
+		fmt.Fprintf(w, "shard %d/%d done; when every shard is, build the report with: convscope sweep --collect %s\n", sh.i+1, sh.n, shellQuote(out))
+		return nil
 	}
-	fmt.Fprintf(w, "sweep report: %s\n", strings.Join(paths, ", "))
-	return nil
+	return collectSweep(out, w)
 }
 
-// sweepPlan is what a sweep trains: Cfg (whose Epochs is the largest count)
-// for each seed, reporting at each count, into folders under Out.
-type sweepPlan struct {
-	Cfg    nn.Config
-	Counts []int    // epoch counts, increasing
-	Seeds  []uint64 // in the order given
-	Out    string
-	Data   string // the data folder, for the report
+// sweepSetting is one combination of the swept hyper-parameters.
+type sweepSetting struct {
+	LR       float64     `json:"lr"`
+	Batch    int         `json:"batch"`
+	Schedule nn.Schedule `json:"schedule"`
+}
 
-	dataset *checkpoint.Dataset // recorded in each run's checkpoints
+// sweepPlan is what a sweep trains: each setting of Cfg (whose Epochs is
+// the largest count) for each seed, reporting at each count, into folders
+// under Out. It is saved as sweep-plan.json, so that shards can check they
+// belong to one sweep and --collect can build the report.
+type sweepPlan struct {
+	Cfg      nn.Config      `json:"config"` // the common settings; Threads is not part of the plan
+	Counts   []int          `json:"epoch_counts"`
+	Seeds    []uint64       `json:"seeds"`
+	Settings []sweepSetting `json:"settings"`
+	Data     string         `json:"data"` // the data set, for the report
+
+	Dataset *checkpoint.Dataset `json:"dataset"` // recorded in each run's checkpoints
+	Net     string              `json:"net"`     // the network's description
+	Classes []string            `json:"classes"`
+	TrainN  int                 `json:"train_images"` // training images per epoch
+	TestN   int                 `json:"test_images"`
+	Rows    int                 `json:"rows"`
+	Cols    int                 `json:"cols"`
+
+	Out string `json:"-"`
+}
+
+// cfgOf is the configuration of setting i.
+func (p *sweepPlan) cfgOf(i int) nn.Config {
+	c := p.Cfg
+	s := p.Settings[i]
+	c.LR, c.Batch, c.Schedule = s.LR, s.Batch, s.Schedule
+	return c
 }
 
 // separate reports whether each count needs its own run: under the cosine
-// schedule the rate depends on the total number of epochs.
+// schedule the rate depends on the total number of epochs. The plan's
+// Cfg is the one setting's (see sub).
 func (p sweepPlan) separate() bool { return p.Cfg.Schedule == nn.ScheduleCosine && len(p.Counts) > 1 }
+
+// settingName names setting i by the swept values: "" for a sweep of one
+// setting, else e.g. "lr-0.002_batch-128".
+func (p *sweepPlan) settingName(i int) string {
+	if len(p.Settings) < 2 {
+		return ""
+	}
+	s := p.Settings[i]
+	var parts []string
+	if p.varies(func(x sweepSetting) string { return fmtFloat(x.LR) }) {
+		parts = append(parts, "lr-"+fmtFloat(s.LR))
+	}
+	if p.varies(func(x sweepSetting) string { return strconv.Itoa(x.Batch) }) {
+		parts = append(parts, "batch-"+strconv.Itoa(s.Batch))
+	}
+	if p.varies(func(x sweepSetting) string { return x.Schedule.String() }) {
+		parts = append(parts, s.Schedule.String())
+	}
+	return strings.Join(parts, "_")
+}
+
+// varies reports whether key differs between the plan's settings.
+func (p *sweepPlan) varies(key func(sweepSetting) string) bool {
+	for _, s := range p.Settings {
+		if key(s) != key(p.Settings[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+// sweepCell is one training run of the plan.
+type sweepCell struct {
+	Setting int    `json:"setting"` // index into the plan's Settings
+	Seed    uint64 `json:"seed"`
+	Epochs  int    `json:"epochs"`
+	Dir     string `json:"dir"` // relative to the sweep folder, slash-separated
+}
+
+// cells lists the plan's runs in a fixed order: by setting, then seed, then
+// epoch count.
+func (p *sweepPlan) cells() []sweepCell {
+	var out []sweepCell
+	for i := range p.Settings {
+		sep := p.sub(i).separate()
+		for _, s := range p.Seeds {
+			dir := fmt.Sprintf("seed-%d", s)
+			if n := p.settingName(i); n != "" {
+				dir = n + "/" + dir
+			}
+			if !sep {
+				out = append(out, sweepCell{i, s, p.Counts[len(p.Counts)-1], dir})
+				continue
+			}
+			for _, e := range p.Counts {
+				out = append(out, sweepCell{i, s, e, dir + fmt.Sprintf("/epochs-%d", e)})
+			}
+		}
+	}
+	return out
+}
+
+// sub is the plan of setting i alone.
+func (p *sweepPlan) sub(i int) sweepPlan {
+	q := *p
+	q.Cfg = p.cfgOf(i)
+	q.Settings = []sweepSetting{p.Settings[i]}
+	return q
+}
 
 // sweepRun is one finished training run of a sweep.
 type sweepRun struct {
+	Setting int
 	Seed    uint64
 	Epochs  int    // epochs trained
 	Dir     string // its folder, holding config.json and metrics.jsonl
@@ -213,7 +466,7 @@ type sweepRun struct {
 	Evals map[int]*nn.Eval
 }
 
-// sweepResult is a finished sweep.
+// sweepResult is a sweep's finished runs, read back from its folder.
 type sweepResult struct {
 	Plan     sweepPlan
 	Net      string // the network's description
@@ -222,476 +475,189 @@ type sweepResult struct {
 	TestN    int
 	Rows     int
 	Cols     int
-	Runs     []sweepRun
+	Runs     []sweepRun // finished cells, in plan order
+	Missing  []string   // cells missing or unfinished, one line each
 	Duration time.Duration
 }
 
-// runSweep trains every run of plan in turn on one engine, appending each
-// epoch to its folder's metrics.jsonl and printing a line per epoch to w.
-func runSweep(ctx context.Context, plan sweepPlan, data nn.Data, w io.Writer, tty bool) (*sweepResult, error) {
-	eng, err := newEngine(plan.Cfg.Threads)
+// cellFile is a cell's state, in its folder.
+const cellFile = "sweep-cell.json"
+
+// cellState is what a cell's folder says of it.
+type cellState struct {
+	Cell     sweepCell        `json:"cell"`
+	Finished bool             `json:"finished"`
+	Evals    map[int]*nn.Eval `json:"evals"` // by reported epoch count
+}
+
+// readCell reads dir's sweep-cell.json; a missing file is (nil, nil).
+func readCell(dir string) (*cellState, error) {
+	b, err := os.ReadFile(filepath.Join(dir, cellFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	var st cellState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("sweep: %s: %w", filepath.Join(dir, cellFile), err)
+	}
+	if st.Evals == nil {
+		st.Evals = map[int]*nn.Eval{}
+	}
+	return &st, nil
+}
+
+// writeCell replaces dir's sweep-cell.json atomically.
+func writeCell(dir string, st *cellState) error {
+	b, err := json.MarshalIndent(st, "", " ")
+	if err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	if err := atomicfile.Write(filepath.Join(dir, cellFile), append(b, '\n')); err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	return nil
+}
+
+// runSweep trains cells of plan in turn on one engine of threads workers,
+// each in its folder through the run loop, printing a line per epoch to w.
+// A finished cell is skipped; one cut short resumes from its checkpoint.
+func runSweep(ctx context.Context, plan *sweepPlan, cells []sweepCell, data nn.Data, threads int, w io.Writer, tty bool) error {
+	eng, err := newEngine(threads)
+	if err != nil {
+		return err
 	}
 	defer eng.Close()
-	start := time.Now()
-	res := &sweepResult{Plan: plan, Classes: data.Train.Classes, TrainN: data.Train.Subset(plan.Cfg.TrainLimit).N,
-		TestN: data.Test.N, Rows: data.Train.Rows, Cols: data.Train.Cols}
-	type job struct {
-		seed   uint64
-		epochs int
-		dir    string
-	}
-	var jobs []job
-	for _, s := range plan.Seeds {
-		dir := filepath.Join(plan.Out, fmt.Sprintf("seed-%d", s))
-		if !plan.separate() {
-			jobs = append(jobs, job{s, plan.Counts[len(plan.Counts)-1], dir})
-			continue
-		}
-		for _, e := range plan.Counts {
-			jobs = append(jobs, job{s, e, filepath.Join(dir, fmt.Sprintf("epochs-%d", e))})
+	fmt.Fprintf(w, "sweep: %s (seeds %s; epoch counts %s; %s), %d train / %d test images, %d threads, kernel %s\n",
+		plural(len(cells), "run"), (*seedList)(&plan.Seeds), (*intList)(&plan.Counts), plural(len(plan.Settings), "setting"),
+		plan.TrainN, plan.TestN, eng.Threads(), gemm.Kernel())
+	for i, c := range cells {
+		cfg := plan.cfgOf(c.Setting)
+		cfg.Seed, cfg.Epochs, cfg.Threads = c.Seed, c.Epochs, threads
+		dir := filepath.Join(plan.Out, filepath.FromSlash(c.Dir))
+		fmt.Fprintf(w, "run %d/%d: seed %d, %d epochs, %s, folder %s\n", i+1, len(cells), c.Seed, c.Epochs, rateText(cfg)+fmt.Sprintf(", batch %d", cfg.Batch), dir)
+		sub := plan.sub(c.Setting)
+		if err := trainSweepRun(ctx, cfg, c, data, eng, dir, &sub, w, tty); err != nil {
+			return err
 		}
 	}
-	for _, j := range jobs {
-		p := filepath.Join(j.dir, run.MetricsFile)
-		if _, err := os.Stat(p); err == nil {
-			return nil, fmt.Errorf("sweep: %s already exists; choose a new --out folder", p)
-		}
-	}
-	fmt.Fprintf(w, "sweep: %s (seeds %s; epoch counts %s), %d train / %d test images, %d threads, kernel %s\n",
-		plural(len(jobs), "run"), (*seedList)(&plan.Seeds), (*intList)(&plan.Counts), res.TrainN, res.TestN, eng.Threads(), gemm.Kernel())
-	for i, j := range jobs {
-		cfg := plan.Cfg
-		cfg.Seed, cfg.Epochs = j.seed, j.epochs
-		fmt.Fprintf(w, "run %d/%d: seed %d, %d epochs, folder %s\n", i+1, len(jobs), j.seed, j.epochs, j.dir)
-		run, desc, err := trainSweepRun(ctx, cfg, data, eng, j.dir, plan, w, tty)
-		if err != nil {
-			return nil, err
-		}
-		res.Net = desc
-		res.Runs = append(res.Runs, run)
-	}
-	res.Duration = time.Since(start)
-	return res, nil
+	return nil
 }
 
-// trainSweepRun trains one run of the sweep in dir through the run loop
-// (checkpoints and metrics.jsonl as any run has them) and returns it with
-// the network's description.
-func trainSweepRun(ctx context.Context, cfg nn.Config, data nn.Data, eng *gemm.Engine, dir string, plan sweepPlan,
-	w io.Writer, tty bool) (r sweepRun, desc string, err error) {
-	net, err := nn.NewPaper(data.Train.Rows, data.Train.Cols, len(data.Train.Classes), nn.InitRNG(cfg.Seed))
-	if err != nil {
-		return r, "", fmt.Errorf("sweep: %w", err)
+// trainSweepRun trains cell c of the sweep in dir through the run loop
+// (checkpoints and metrics.jsonl as any run has them), resuming from dir's
+// last.safetensors if an earlier attempt left one, and keeps the cell's
+// state in dir/sweep-cell.json.
+func trainSweepRun(ctx context.Context, cfg nn.Config, c sweepCell, data nn.Data, eng *gemm.Engine, dir string, plan *sweepPlan,
+	w io.Writer, tty bool) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("sweep: %w", err)
 	}
-	t, err := nn.NewTrainer(net, cfg)
+	folder, err := run.OpenExisting(dir) // locked: no other shard trains this cell now
 	if err != nil {
-		return r, "", fmt.Errorf("sweep: %w", err)
-	}
-	folder, err := run.CreateNew(dir, false)
-	if err != nil {
-		return r, "", fmt.Errorf("sweep: %w", err)
+		return fmt.Errorf("sweep: %w", err)
 	}
 	defer folder.Close()
-	cj, err := json.MarshalIndent(cfg, "", "  ")
+	st, err := readCell(dir)
 	if err != nil {
-		return r, "", fmt.Errorf("sweep: %w", err)
+		return err
 	}
-	if err := atomicfile.Write(folder.File(run.ConfigFile), append(cj, '\n')); err != nil {
-		return r, "", fmt.Errorf("sweep: %w", err)
+	if st != nil && st.Cell != c {
+		return fmt.Errorf("sweep: %s holds another cell (%+v, want %+v); choose a new --out folder", dir, st.Cell, c)
 	}
+	if st != nil && st.Finished {
+		fmt.Fprintf(w, "already finished\n")
+		return nil
+	}
+	last := folder.File(checkpoint.LastFile)
+	var (
+		t    *nn.Trainer
+		from string
+	)
+	if _, err := os.Stat(last); err == nil && st != nil {
+		ck, err := checkpoint.Load(last)
+		if err != nil {
+			return fmt.Errorf("sweep: resume %s: %w", dir, err)
+		}
+		ck.Config = cfg
+		if t, err = ck.Trainer(); err != nil {
+			return fmt.Errorf("sweep: resume %s: %w", dir, err)
+		}
+		from = last
+		fmt.Fprintf(w, "resuming from %s after epoch %d\n", last, t.Epoch)
+	} else {
+		if st == nil {
+			if _, err := os.Stat(folder.File(run.MetricsFile)); err == nil {
+				return fmt.Errorf("sweep: %s already exists; choose a new --out folder", folder.File(run.MetricsFile))
+			}
+		}
+		os.Remove(folder.File(run.MetricsFile)) // of an attempt that saved no checkpoint
+		net, err := nn.NewPaper(data.Train.Rows, data.Train.Cols, len(data.Train.Classes), nn.InitRNG(cfg.Seed))
+		if err != nil {
+			return fmt.Errorf("sweep: %w", err)
+		}
+		if t, err = nn.NewTrainer(net, cfg); err != nil {
+			return fmt.Errorf("sweep: %w", err)
+		}
+		st = &cellState{Cell: c, Evals: map[int]*nn.Eval{}}
+		saved := cfg
+		saved.Threads = 0
+		cj, err := json.MarshalIndent(saved, "", "  ")
+		if err != nil {
+			return fmt.Errorf("sweep: %w", err)
+		}
+		if err := atomicfile.Write(folder.File(run.ConfigFile), append(cj, '\n')); err != nil {
+			return fmt.Errorf("sweep: %w", err)
+		}
+		if err := writeCell(dir, st); err != nil {
+			return err
+		}
+	}
+	net := t.Net
 	net.SetEngine(eng)
 	defer net.SetEngine(nil)
-	r = sweepRun{Seed: cfg.Seed, Epochs: cfg.Epochs, Dir: dir, Evals: map[int]*nn.Eval{}}
-	printer := &run.Printer{W: w, TTY: tty, Prefix: fmt.Sprintf("seed %d ", cfg.Seed)}
-	rl, err := run.Start(run.Options{Trainer: t, Data: data, Folder: folder, Dataset: plan.dataset,
-		OnEvent: func(ev run.Event) {
-			printer.Event(ev)
-			s := ev.Stats
-			if ev.Kind == nn.EpochDone && s != nil && slices.Contains(plan.Counts, s.Epoch) && (!plan.separate() || s.Epoch == cfg.Epochs) && s.Eval != nil {
-				e := *s.Eval
-				e.Labels, e.Pred, e.Probs, e.Losses = nil, nil, nil, nil
-				r.Evals[s.Epoch] = &e
-			}
-		}})
-	if err != nil {
-		return r, "", fmt.Errorf("sweep: %w", err)
+	reported := func(e int) bool { return slices.Contains(plan.Counts, e) && (!plan.separate() || e == cfg.Epochs) }
+	// A kill between the checkpoint and sweep-cell.json loses the
+	// evaluation of the checkpoint's epoch: evaluate it again.
+	if e := t.Epoch; e > 0 && reported(e) && st.Evals[e] == nil {
+		ev := nn.Evaluate(net, data.Test, 0)
+		ev.Labels, ev.Pred, ev.Probs, ev.Losses = nil, nil, nil, nil
+		st.Evals[e] = ev
 	}
-	err = rl.Train(ctx)
-	printer.Clear()
-	if err != nil {
-		return r, "", fmt.Errorf("sweep: %w", err)
-	}
-	if rl.State() == run.Stopped {
-		rl.Summary(w)
-		return r, "", context.Canceled
-	}
-	r.History = t.History
-	return r, net.Describe(), nil
-}
-
-// at returns the run whose figures stand for seed after e epochs, and those
-// figures.
-func (r *sweepResult) at(seed uint64, e int) (*sweepRun, nn.EpochStats) {
-	for i := range r.Runs {
-		run := &r.Runs[i]
-		if run.Seed != seed || (r.Plan.separate() && run.Epochs != e) || len(run.History) < e {
-			continue
-		}
-		return run, run.History[e-1]
-	}
-	panic(fmt.Sprintf("sweep: no run of seed %d reaches epoch %d", seed, e))
-}
-
-// countSummary is the test accuracy after one epoch count over the seeds.
-type countSummary struct {
-	Epochs   int
-	Acc      []float64 // per seed, in plan order
-	Loss     []float64 // test loss per seed
-	Mean     float64
-	Std      float64 // sample standard deviation (n-1); 0 for one seed
-	Min, Max float64
-	MeanLoss float64
-}
-
-// summarize computes the accuracy by epoch count.
-func (r *sweepResult) summarize() []countSummary {
-	out := make([]countSummary, len(r.Plan.Counts))
-	for i, e := range r.Plan.Counts {
-		c := countSummary{Epochs: e, Min: math.Inf(1), Max: math.Inf(-1)}
-		for _, s := range r.Plan.Seeds {
-			_, st := r.at(s, e)
-			c.Acc = append(c.Acc, st.TestAcc)
-			c.Loss = append(c.Loss, st.TestLoss)
-			c.Min, c.Max = min(c.Min, st.TestAcc), max(c.Max, st.TestAcc)
-		}
-		c.Mean, c.Std = meanStd(c.Acc)
-		c.MeanLoss, _ = meanStd(c.Loss)
-		out[i] = c
-	}
-	return out
-}
-
-// meanStd returns the mean and the sample standard deviation of v (0 for
-// fewer than two values).
-func meanStd(v []float64) (mean, std float64) {
-	if len(v) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(len(v))
-	if len(v) < 2 {
-		return mean, 0
-	}
-	var ss float64
-	for _, x := range v {
-		ss += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(ss / float64(len(v)-1))
-}
-
-// best returns the run and epoch count with the highest test accuracy;
-// ties go to fewer epochs, then to the earlier seed.
-func (r *sweepResult) best() (*sweepRun, int, nn.EpochStats) {
-	var (
-		br *sweepRun
-		be int
-		bs nn.EpochStats
-	)
-	for _, e := range r.Plan.Counts {
-		if run, st := r.bestAt(e); br == nil || st.TestAcc > bs.TestAcc {
-			br, be, bs = run, e, st
-		}
-	}
-	return br, be, bs
-}
-
-// bestAt returns the run with the highest test accuracy after e epochs;
-// ties go to the earlier seed.
-func (r *sweepResult) bestAt(e int) (*sweepRun, nn.EpochStats) {
-	var (
-		br *sweepRun
-		bs nn.EpochStats
-	)
-	for _, s := range r.Plan.Seeds {
-		run, st := r.at(s, e)
-		if br == nil || st.TestAcc > bs.TestAcc {
-			br, bs = run, st
-		}
-	}
-	return br, bs
-}
-
-// classTableMD writes ev's per-class figures as a Markdown table with a macro row.
-func classTableMD(b *bytes.Buffer, ev *nn.Eval, classes []string) {
-	b.WriteString(report.ClassTable(ev.Classes, ev.Macro, classes, report.MD).Markdown())
-	b.WriteByte('\n')
-}
-
-// curve is the mean over seeds of one epoch of the longest runs.
-type curve struct {
-	Epoch                                      int
-	LR, TrainLoss, TrainAcc, TestLoss, TestAcc float64
-	SeedAcc                                    []float64 // test accuracy per seed
-}
-
-// curves returns the per-epoch figures of the runs of the largest count,
-// averaged over seeds.
-func (r *sweepResult) curves() []curve {
-	last := r.Plan.Counts[len(r.Plan.Counts)-1]
-	out := make([]curve, last)
-	for e := 1; e <= last; e++ {
-		c := curve{Epoch: e}
-		n := float64(len(r.Plan.Seeds))
-		for _, s := range r.Plan.Seeds {
-			run, _ := r.at(s, last)
-			st := run.History[e-1]
-			c.LR += st.LR / n
-			c.TrainLoss += st.TrainLoss / n
-			c.TrainAcc += st.TrainAcc / n
-			c.TestLoss += st.TestLoss / n
-			c.TestAcc += st.TestAcc / n
-			c.SeedAcc = append(c.SeedAcc, st.TestAcc)
-		}
-		out[e-1] = c
-	}
-	return out
-}
-
-// Report file names, in the sweep's folder.
-const (
-	sweepMD         = "sweep.md"
-	sweepCSV        = "sweep.csv"
-	sweepClassesCSV = "sweep-classes.csv"
-	sweepCurvesCSV  = "sweep-curves.csv"
-)
-
-// writeSweepReport writes the Markdown report and the CSV tables into the
-// sweep's folder, each atomically, and returns their paths.
-func writeSweepReport(r *sweepResult) ([]string, error) {
-	files := []struct {
-		name   string
-		render func(*sweepResult) ([]byte, error)
-	}{
-		{sweepMD, func(r *sweepResult) ([]byte, error) { return sweepMarkdown(r), nil }},
-		{sweepCSV, sweepSummaryCSV},
-		{sweepClassesCSV, sweepClassCSV},
-		{sweepCurvesCSV, sweepCurveCSV},
-	}
-	var paths []string
-	for _, f := range files {
-		data, err := f.render(r)
+	var cellErr error
+	if t.Epoch < cfg.Epochs {
+		printer := &run.Printer{W: w, TTY: tty, Prefix: fmt.Sprintf("seed %d ", cfg.Seed)}
+		rl, err := run.Start(run.Options{Trainer: t, Data: data, Folder: folder, From: from, Dataset: plan.Dataset,
+			OnEvent: func(ev run.Event) {
+				printer.Event(ev)
+				s := ev.Stats
+				if ev.Kind == nn.EpochDone && s != nil && reported(s.Epoch) && s.Eval != nil {
+					e := *s.Eval
+					e.Labels, e.Pred, e.Probs, e.Losses = nil, nil, nil, nil
+					st.Evals[s.Epoch] = &e
+					if err := writeCell(dir, st); err != nil && cellErr == nil {
+						cellErr = err
+					}
+				}
+			}})
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("sweep: %w", err)
 		}
-		p := filepath.Join(r.Plan.Out, f.name)
-		if err := atomicfile.Write(p, data); err != nil {
-			return nil, err
-		}
-		paths = append(paths, p)
-	}
-	return paths, nil
-}
-
-// pct formats a 0..1 fraction as a percentage with two decimals.
-func pct(v float64) string { return views.Pct(v) }
-
-// sweepMarkdown renders the report.
-func sweepMarkdown(r *sweepResult) []byte {
-	p := r.Plan
-	cfg := p.Cfg
-	var b bytes.Buffer
-	seeds := strings.ReplaceAll((*seedList)(&p.Seeds).String(), ",", ", ")
-	counts := strings.ReplaceAll((*intList)(&p.Counts).String(), ",", ", ")
-	last := p.Counts[len(p.Counts)-1]
-
-	fmt.Fprintf(&b, "# Epoch sweep\n\n")
-	fmt.Fprintf(&b, "The paper's network (%s) trained on %s: %d training and %d test images of %dx%d pixels in %d classes (%s).\n\n",
-		r.Net, p.Data, r.TrainN, r.TestN, r.Rows, r.Cols, len(r.Classes), strings.Join(r.Classes, ", "))
-	aug := "off"
-	if cfg.Augment {
-		aug = fmt.Sprintf("shifts up to %d px, rotations up to %g°", cfg.MaxShift, cfg.MaxRotate)
-	}
-	sched := cfg.Schedule.String()
-	schedText := sched
-	if sched == "step" {
-		schedText = fmt.Sprintf("step (x%g every %s)", cfg.StepGamma, plural(cfg.StepEvery, "epoch"))
-	}
-	seedWord := "Seeds"
-	if len(p.Seeds) == 1 {
-		seedWord = "Seed"
-	}
-	fmt.Fprintf(&b, "Settings: %s, lr %g, %s schedule, batch %d, weight decay %g, augmentation %s. %s %s; epoch counts %s. Took %s.\n\n",
-		cfg.Optimizer, cfg.LR, schedText, cfg.Batch, cfg.WeightDecay, aug, seedWord, seeds, counts, r.Duration.Round(time.Second))
-	switch {
-	case p.separate():
-		fmt.Fprintf(&b, "The cosine schedule depends on the total number of epochs, so each count was trained as a run of its own.\n\n")
-	case len(p.Counts) == 1 && sched == "cosine":
-		fmt.Fprintf(&b, "Each seed trained once for %d epochs, the learning rate falling along a cosine from %g to 0 over those epochs.\n\n", last, cfg.LR)
-	case len(p.Counts) == 1:
-		fmt.Fprintf(&b, "Each seed trained once for %d epochs.\n\n", last)
-	default:
-		fmt.Fprintf(&b, "Each seed trained once for %d epochs; the figures after fewer epochs are those of that run, which equal a shorter run's: nothing in training depends on the total number of epochs under the %s schedule.\n\n",
-			last, sched)
-	}
-
-	fmt.Fprintf(&b, "## Test accuracy by number of epochs\n\n")
-	b.WriteString("| epochs | mean | std | min | max | mean test loss |")
-	for _, s := range p.Seeds {
-		fmt.Fprintf(&b, " seed %d |", s)
-	}
-	b.WriteString("\n|---:|---:|---:|---:|---:|---:|" + strings.Repeat("---:|", len(p.Seeds)) + "\n")
-	for _, c := range r.summarize() {
-		fmt.Fprintf(&b, "| %d | %s | %.2f | %s | %s | %.4f |", c.Epochs, pct(c.Mean), 100*c.Std, pct(c.Min), pct(c.Max), c.MeanLoss)
-		for _, a := range c.Acc {
-			fmt.Fprintf(&b, " %s |", pct(a))
-		}
-		b.WriteByte('\n')
-	}
-	fmt.Fprintf(&b, "\nstd is the sample standard deviation over the %s, in percentage points (0 for one seed).\n\n", plural(len(p.Seeds), "seed"))
-
-	br, be, bs := r.best()
-	fmt.Fprintf(&b, "## Per-class figures of the best run: seed %d after %s (%s)\n\n", br.Seed, plural(be, "epoch"), pct(bs.TestAcc))
-	if ev := br.Evals[be]; ev != nil {
-		classTableMD(&b, ev, r.Classes)
-	}
-	if len(p.Counts) > 1 {
-		fmt.Fprintf(&b, "## Per-class figures after each epoch count\n\n")
-		fmt.Fprintf(&b, "For each count, the seed with the best test accuracy after that many epochs.\n\n")
-		for _, e := range p.Counts {
-			run, st := r.bestAt(e)
-			fmt.Fprintf(&b, "### %s: seed %d (%s)\n\n", plural(e, "epoch"), run.Seed, pct(st.TestAcc))
-			if ev := run.Evals[e]; ev != nil {
-				classTableMD(&b, ev, r.Classes)
-			}
-		}
-	}
-
-	cs := r.curves()
-	who := fmt.Sprintf("mean over %d seeds", len(p.Seeds))
-	if len(p.Seeds) == 1 {
-		who = fmt.Sprintf("seed %d", p.Seeds[0])
-	}
-	fmt.Fprintf(&b, "## Curves of the %d-epoch runs (%s)\n\n", last, who)
-	b.WriteString("| epoch | lr | train loss | train acc | test loss | test acc |")
-	if len(p.Seeds) > 1 {
-		for _, s := range p.Seeds {
-			fmt.Fprintf(&b, " seed %d |", s)
-		}
-	}
-	b.WriteString("\n|---:|---:|---:|---:|---:|---:|")
-	if len(p.Seeds) > 1 {
-		b.WriteString(strings.Repeat("---:|", len(p.Seeds)))
-	}
-	b.WriteByte('\n')
-	trainAcc, testAcc := make([]float64, len(cs)), make([]float64, len(cs))
-	trainLoss, testLoss := make([]float64, len(cs)), make([]float64, len(cs))
-	for i, c := range cs {
-		fmt.Fprintf(&b, "| %d | %.3g | %.4f | %s | %.4f | %s |", c.Epoch, c.LR, c.TrainLoss, pct(c.TrainAcc), c.TestLoss, pct(c.TestAcc))
-		if len(p.Seeds) > 1 {
-			for _, a := range c.SeedAcc {
-				fmt.Fprintf(&b, " %s |", pct(a))
-			}
-		}
-		b.WriteByte('\n')
-		trainAcc[i], testAcc[i] = 100*c.TrainAcc, 100*c.TestAcc
-		trainLoss[i], testLoss[i] = c.TrainLoss, c.TestLoss
-	}
-	o := report.ChartOptions{Width: 60, Height: 12}
-	b.WriteString("\n```text\n")
-	b.WriteString(report.Curves("accuracy (%) by epoch", []string{"train", "test"}, [][]float64{trainAcc, testAcc}, 2, o))
-	b.WriteString("```\n\n```text\n")
-	b.WriteString(report.Curves("loss by epoch", []string{"train", "test"}, [][]float64{trainLoss, testLoss}, 3, o))
-	b.WriteString("```\n\n")
-
-	b.WriteString("## Runs\n\n| seed | epochs | folder | training time |\n|---:|---:|---|---:|\n")
-	for _, run := range r.Runs {
-		var sec float64
-		for _, h := range run.History {
-			sec += h.Seconds + h.EvalSeconds
-		}
-		rel, err := filepath.Rel(p.Out, run.Dir)
+		err = rl.Train(ctx)
+		printer.Clear()
 		if err != nil {
-			rel = run.Dir
+			return fmt.Errorf("sweep: %w", err)
 		}
-		fmt.Fprintf(&b, "| %d | %d | %s | %s |\n", run.Seed, run.Epochs, filepath.ToSlash(rel),
-			(time.Duration(sec * float64(time.Second))).Round(time.Second))
-	}
-	fmt.Fprintf(&b, "\nThe CSV files beside this one hold the same figures unrounded: %s (accuracy by epoch count), %s (the per-class table) and %s (every epoch of every run). Compare runs with `convscope compare %s/seed-*`.\n",
-		sweepCSV, sweepClassesCSV, sweepCurvesCSV, filepath.ToSlash(p.Out))
-	return b.Bytes()
-}
-
-// plural is n and noun, with an s unless n is 1.
-func plural(n int, noun string) string { return views.Plural(n, noun) }
-
-// mdEscape keeps a name from breaking a Markdown table.
-func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
-
-// fmtFloat formats v with as many digits as it takes to read it back exactly.
-func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
-// csvBytes renders rows as CSV.
-func csvBytes(rows [][]string) ([]byte, error) {
-	var b bytes.Buffer
-	if err := csv.NewWriter(&b).WriteAll(rows); err != nil {
-		return nil, fmt.Errorf("sweep: csv: %w", err)
-	}
-	return b.Bytes(), nil
-}
-
-// sweepSummaryCSV is the accuracy by epoch count, one row per count:
-// fractions, unrounded, with each seed's accuracy in its own column.
-func sweepSummaryCSV(r *sweepResult) ([]byte, error) {
-	head := []string{"epochs", "seeds", "mean_test_acc", "std_test_acc", "min_test_acc", "max_test_acc", "mean_test_loss"}
-	for _, s := range r.Plan.Seeds {
-		head = append(head, fmt.Sprintf("test_acc_seed_%d", s))
-	}
-	rows := [][]string{head}
-	for _, c := range r.summarize() {
-		row := []string{strconv.Itoa(c.Epochs), strconv.Itoa(len(c.Acc)), fmtFloat(c.Mean), fmtFloat(c.Std),
-			fmtFloat(c.Min), fmtFloat(c.Max), fmtFloat(c.MeanLoss)}
-		for _, a := range c.Acc {
-			row = append(row, fmtFloat(a))
-		}
-		rows = append(rows, row)
-	}
-	return csvBytes(rows)
-}
-
-// sweepClassCSV is the per-class table of the best run (report.ClassTable)
-// with a macro row, each row led by the run's seed and epoch count and the
-// class's number.
-func sweepClassCSV(r *sweepResult) ([]byte, error) {
-	rows := [][]string{{"seed", "epochs", "class", "name", "tp", "fp", "fn", "tn", "precision", "recall", "f1", "accuracy"}}
-	br, be, _ := r.best()
-	ev := br.Evals[be]
-	if ev == nil {
-		return csvBytes(rows)
-	}
-	seed, ep := strconv.FormatUint(br.Seed, 10), strconv.Itoa(be)
-	t := report.ClassTable(ev.Classes, ev.Macro, r.Classes, report.CSV)
-	for i, row := range t.Rows {
-		id, name := strconv.Itoa(i), row[0]
-		if i == len(ev.Classes) { // the macro row
-			id, name = "macro", ""
-		}
-		rows = append(rows, append([]string{seed, ep, id, name}, row[1:]...))
-	}
-	return csvBytes(rows)
-}
-
-// sweepCurveCSV has every epoch of every run.
-func sweepCurveCSV(r *sweepResult) ([]byte, error) {
-	rows := [][]string{{"seed", "run_epochs", "epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"}}
-	for _, run := range r.Runs {
-		for _, h := range run.History {
-			rows = append(rows, []string{strconv.FormatUint(run.Seed, 10), strconv.Itoa(run.Epochs), strconv.Itoa(h.Epoch),
-				fmtFloat(h.LR), fmtFloat(h.TrainLoss), fmtFloat(h.TrainAcc), fmtFloat(h.TestLoss), fmtFloat(h.TestAcc), fmtFloat(h.Seconds)})
+		if rl.State() == run.Stopped {
+			rl.Summary(w)
+			return context.Canceled
 		}
 	}
-	return csvBytes(rows)
+	if cellErr != nil {
+		return cellErr
+	}
+	st.Finished = true
+	return writeCell(dir, st)
 }

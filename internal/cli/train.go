@@ -62,6 +62,7 @@ func (o *TrainOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxShift, "max-shift", d.MaxShift, "augment: largest shift in pixels")
 	fs.Float64Var(&c.MaxRotate, "max-rotate", d.MaxRotate, "augment: largest rotation in degrees")
 	fs.StringVar(&o.Data, "data", "", "folder of IDX files (default: the MNIST copy in the Go module cache)")
+	registerDataset(fs, &o.Data, false)
 	fs.StringVar(&o.Classes, "classes", "", "comma-separated class names, overriding the folder's classes.txt (e.g. cat,dog,bird)")
 	fs.StringVar(&o.Out, "out", "", "run folder for metrics and checkpoints (default runs/<time>); it must not hold a run")
 	fs.BoolVar(&o.NoTUI, "no-tui", false, "print one line per epoch instead of the live UI")
@@ -78,6 +79,7 @@ func cmdTrain(args []string, e env) error {
 	}
 	o.given = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { o.given[f.Name] = true })
+	o.given["data"] = o.given["data"] || o.given["dataset"] // --dataset sets --data
 	if s := os.Getenv(diskLimitEnv); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
