@@ -117,13 +117,20 @@ type Trainer struct {
 	Epoch   int          // epochs completed
 	History []EpochStats // one entry per completed epoch
 
-	pcg  *rand.PCG
-	rng  *rand.Rand
-	x    []float32
-	lbl  []uint8
-	perm []int
-	prob []float32
-	dlog []float32
+	// Observe, if set, is called on the training goroutine after every
+	// training batch with what the forward pass saw (see Batch). The run
+	// loop records each image's learning dynamics with it.
+	Observe func(Batch)
+
+	pcg     *rand.PCG
+	rng     *rand.Rand
+	logits  []float32 // the last step's logits (owned by the last layer)
+	stepIdx []int     // Step's image indices, for Observe
+	x       []float32
+	lbl     []uint8
+	perm    []int
+	prob    []float32
+	dlog    []float32
 }
 
 // NewTrainer prepares a run of cfg on net (whose weights are used as they are).
@@ -196,6 +203,20 @@ func (t *Trainer) Run(ctx context.Context, data Data, report func(Progress)) err
 	return nil
 }
 
+// Batch is what one training batch's forward pass saw, for Trainer.Observe:
+// the images' indices in the training set, their labels, and the logits
+// and softmax probabilities the loss was computed from (one row of K per
+// image, in training mode, before the batch's update). The slices are only
+// valid during the call.
+type Batch struct {
+	Epoch          int // 1-based
+	Batch, Batches int // 0-based index of this batch, and batches per epoch
+	Images         []int
+	Labels         []uint8
+	Logits, Probs  []float32
+	K              int
+}
+
 // divergeAfter is the number of batches an epoch's running loss is
 // averaged over before it is compared with DivergeLoss.
 const divergeAfter = 10
@@ -250,6 +271,11 @@ func (t *Trainer) epoch(ctx context.Context, set *mnist.Set, report func(Progres
 		}
 		lr = t.Cfg.LRAt(epoch-1, b, batches)
 		loss, c := t.step(x, lbl, m, params, lr)
+		if t.Observe != nil {
+			k := t.Net.Classes()
+			t.Observe(Batch{Epoch: epoch, Batch: b, Batches: batches, Images: t.perm[lo:hi], Labels: lbl,
+				Logits: t.logits[:m*k], Probs: t.prob[:m*k], K: k})
+		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return EpochStats{}, fmt.Errorf("nn: training loss became %v in epoch %d at batch %d of %d; lower the learning rate", loss, epoch, b+1, batches)
 		}
@@ -291,6 +317,7 @@ func (t *Trainer) step(x []float32, lbl []uint8, m int, params []*Param, lr floa
 	k := t.Net.Classes()
 	t.Net.ZeroGrad()
 	logits := t.Net.Forward(x, m, true)
+	t.logits = logits
 	loss, c := SoftmaxCrossEntropy(logits, lbl, m, k, t.prob[:m*k], t.dlog[:m*k], nil)
 	t.Net.Backward(t.dlog[:m*k])
 	if wd := t.Cfg.WeightDecay; wd > 0 {
@@ -314,7 +341,20 @@ func (t *Trainer) Step(set *mnist.Set, lo, n int) (float64, int) {
 	t.buffers(n, pix)
 	toFloat(t.x[:n*pix], set.Images[lo*pix:(lo+n)*pix])
 	copy(t.lbl[:n], set.Labels[lo:lo+n])
-	return t.step(t.x[:n*pix], t.lbl[:n], n, t.Net.Params(), t.Cfg.LR)
+	loss, c := t.step(t.x[:n*pix], t.lbl[:n], n, t.Net.Params(), t.Cfg.LR)
+	if t.Observe != nil {
+		if cap(t.stepIdx) < n {
+			t.stepIdx = make([]int, n)
+		}
+		idx := t.stepIdx[:n]
+		for i := range idx {
+			idx[i] = lo + i
+		}
+		k := t.Net.Classes()
+		t.Observe(Batch{Epoch: t.Epoch + 1, Batch: lo / max(n, 1), Batches: (set.N + n - 1) / max(n, 1), Images: idx, Labels: t.lbl[:n],
+			Logits: t.logits[:n*k], Probs: t.prob[:n*k], K: k})
+	}
+	return loss, c
 }
 
 // toFloat scales pixels to [0, 1].

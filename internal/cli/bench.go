@@ -8,6 +8,7 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"convscope/internal/dynamics"
 	"convscope/internal/gemm"
 	"convscope/nn"
 )
@@ -23,6 +24,7 @@ func cmdBench(args []string, e env) error {
 	registerDataset(fs, data, false)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed training steps to this file")
+	dyn := fs.Bool("dynamics", false, "record every image's learning dynamics during the timed steps, as a run does (to measure its cost)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -49,6 +51,10 @@ func cmdBench(args []string, e env) error {
 	tr, err := nn.NewTrainer(net, cfg)
 	if err != nil {
 		return err
+	}
+	if *dyn {
+		rec := dynamics.NewRecorder(dynamics.New(d.Train.Labels[:d.Train.N], d.Test.Labels[:d.Test.N], net.Classes()))
+		tr.Observe = rec.Observe
 	}
 	const warm = 5
 	steps := warm + *batches
@@ -89,6 +95,7 @@ func cmdBench(args []string, e env) error {
 		"kernel":                  gemm.Kernel(),
 		"train_steps":             *batches,
 		"step_ms":                 1000 * trainSec / float64(*batches),
+		"dynamics":                *dyn,
 	}
 	if *asJSON {
 		return json.NewEncoder(e.stdout).Encode(res)

@@ -171,6 +171,9 @@ func execute(ctx context.Context, s session, e env) error {
 	if err != nil {
 		return err
 	}
+	for _, n := range r.Notes() {
+		fmt.Fprintln(e.stdout, "note:", n)
+	}
 	if !useUI {
 		fmt.Fprintf(e.stdout, "convscope: %s, %s, batch %d, seed %d, %d train / %d test images, %d threads, kernel %s\n",
 			t.Net.Describe(), rateText(t.Cfg), t.Cfg.Batch, t.Cfg.Seed, s.data.Train.Subset(t.Cfg.TrainLimit).N, s.data.Test.N, eng.Threads(), gemm.Kernel())

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"convscope/internal/checkpoint"
+	"convscope/internal/dynamics"
 )
 
 // The files of a run folder.
@@ -22,7 +23,7 @@ const (
 )
 
 // runFiles are the files whose presence means a folder holds a run.
-var runFiles = []string{MetricsFile, checkpoint.LastFile, checkpoint.BestFile, checkpoint.InterruptedFile}
+var runFiles = []string{MetricsFile, checkpoint.LastFile, checkpoint.BestFile, checkpoint.InterruptedFile, dynamics.File}
 
 // Folder is a run folder this process holds the lock of: no other
 // convscope process writes into it until Close.
@@ -136,7 +137,7 @@ var tempPattern = regexp.MustCompile(`^\.(.+)\.(tmp[0-9]+|[0-9]+\.tmp)$`)
 // ownFile reports whether name is a file convscope writes into a run folder.
 func ownFile(name string) bool {
 	switch name {
-	case MetricsFile, ConfigFile, checkpoint.LastFile, checkpoint.BestFile, checkpoint.InterruptedFile:
+	case MetricsFile, ConfigFile, checkpoint.LastFile, checkpoint.BestFile, checkpoint.InterruptedFile, dynamics.File:
 		return true
 	}
 	// Reports the UI and the report command write: report.md, *.csv, *.json.

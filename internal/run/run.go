@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 
 	"convscope/internal/checkpoint"
+	"convscope/internal/dynamics"
 	"convscope/nn"
 )
 
@@ -44,6 +45,9 @@ type Options struct {
 	// Wrap, if set, gets every byte the run writes on its way to the disk
 	// (tests pass one that fails as a full disk does).
 	Wrap func(io.Writer) io.Writer
+	// NoDynamics turns off the recording of each image's learning dynamics
+	// (dynamics.safetensors); benchmarks measure its cost with it.
+	NoDynamics bool
 }
 
 // Event is one report of the trainer, with what the run did about it.
@@ -70,6 +74,9 @@ type Run struct {
 	opts Options
 	keep *checkpoint.Keeper
 
+	rec   *dynamics.Recorder // nil when not recording
+	notes []string           // what Start has to say (e.g. why no dynamics)
+
 	mu          sync.Mutex
 	cancel      context.CancelFunc
 	saved       int   // the epoch last.safetensors holds
@@ -91,6 +98,9 @@ func Start(opts Options) (*Run, error) {
 	k := checkpoint.NewKeeper(opts.Folder.Path, t)
 	k.Dataset, k.Wrap = opts.Dataset, opts.Wrap
 	r := &Run{opts: opts, keep: k, saved: t.Epoch}
+	if !opts.NoDynamics {
+		r.startDynamics()
+	}
 	if opts.From != "" || len(t.History) > 0 {
 		if err := writeMetrics(opts.Folder.File(MetricsFile), t.History, opts.Wrap); err != nil {
 			return nil, fmt.Errorf("run: %w", err)
@@ -102,6 +112,48 @@ func Start(opts Options) (*Run, error) {
 		}
 	}
 	return r, nil
+}
+
+// startDynamics sets up the recording of every image's dynamics: fresh for
+// a fresh run; for a resumed run, the folder's file cut to the checkpoint's
+// epochs, or none (with a note) when the file cannot continue the run.
+func (r *Run) startDynamics() {
+	t, data := r.opts.Trainer, r.opts.Data
+	train := data.Train.Subset(t.Cfg.TrainLimit)
+	trainL, testL := train.Labels[:train.N], data.Test.Labels[:data.Test.N]
+	if t.Epoch == 0 {
+		r.rec = dynamics.NewRecorder(dynamics.New(trainL, testL, t.Net.Classes()))
+	} else {
+		path := r.opts.Folder.File(dynamics.File)
+		d, err := dynamics.Read(path)
+		switch {
+		case err != nil:
+			r.notes = append(r.notes, fmt.Sprintf("no learning dynamics for this run: %v", err))
+			return
+		case d.Epochs < t.Epoch:
+			r.notes = append(r.notes, fmt.Sprintf("no learning dynamics for this run: %s holds %d epochs, the checkpoint %d", path, d.Epochs, t.Epoch))
+			return
+		}
+		if err := d.Check(trainL, testL); err != nil {
+			r.notes = append(r.notes, fmt.Sprintf("no learning dynamics for this run: %v", err))
+			return
+		}
+		d.Truncate(t.Epoch)
+		r.rec = dynamics.NewRecorder(d)
+	}
+	t.Observe = r.rec.Observe
+}
+
+// Notes are what Start noticed that the user should know (one line each).
+func (r *Run) Notes() []string { return r.notes }
+
+// Dynamics returns a copy of the learning dynamics recorded so far, or nil
+// when the run records none.
+func (r *Run) Dynamics() *dynamics.Data {
+	if r.rec == nil {
+		return nil
+	}
+	return r.rec.Snapshot()
 }
 
 // sameFile reports whether a and b name one existing file.
@@ -189,6 +241,16 @@ func (r *Run) State() State {
 // checkpoints. A failed metrics line does not keep the checkpoint from
 // being written (resuming rewrites metrics.jsonl from it).
 func (r *Run) epochDone(st nn.EpochStats) (best bool, err error) {
+	// The dynamics first: a crash after them leaves them an epoch ahead of
+	// the checkpoint, and a resume cuts them back.
+	if r.rec != nil {
+		if err := r.rec.EndEpoch(st.Epoch, st.Eval); err != nil {
+			return false, &SaveError{Epoch: st.Epoch, What: "dynamics", Err: err, Saved: r.savedEpoch(), Last: r.LastPath()}
+		}
+		if err := r.rec.Write(r.opts.Folder.File(dynamics.File), r.opts.Wrap); err != nil {
+			return false, &SaveError{Epoch: st.Epoch, What: "dynamics", Err: err, Saved: r.savedEpoch(), Last: r.LastPath()}
+		}
+	}
 	merr := appendMetrics(r.opts.Folder.File(MetricsFile), st, r.opts.Wrap)
 	best, cerr := r.keep.Epoch(r.opts.Trainer)
 	if cerr == nil {
@@ -291,7 +353,7 @@ func (r *Run) Summary(w io.Writer) {
 // SaveError is a failed write that stopped a run.
 type SaveError struct {
 	Epoch int    // the epoch being saved
-	What  string // "checkpoint", "metrics" or "save" (a save the user asked for)
+	What  string // "checkpoint", "metrics", "dynamics" or "save" (a save the user asked for)
 	Err   error
 	Saved int    // the epoch last.safetensors holds
 	Last  string // last.safetensors
@@ -302,6 +364,8 @@ func (e *SaveError) Error() string {
 	switch e.What {
 	case "metrics":
 		what = fmt.Sprintf("writing epoch %d to %s failed", e.Epoch, MetricsFile)
+	case "dynamics":
+		what = fmt.Sprintf("writing epoch %d to %s failed", e.Epoch, dynamics.File)
 	case "save":
 		what = "saving the weights failed"
 	default:

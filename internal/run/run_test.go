@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"convscope/internal/checkpoint"
+	"convscope/internal/dynamics"
 	"convscope/mnist"
 	"convscope/nn"
 )
@@ -87,7 +88,7 @@ func TestSaveFailureStops(t *testing.T) {
 	// half of epoch 2's last.
 	limit := NewDiskLimit(start + 2*size + size/2)
 	var epochs []int
-	r, err := Start(Options{Trainer: testTrainer(t, 4), Data: testData(), Folder: f, Wrap: limit.Wrap,
+	r, err := Start(Options{Trainer: testTrainer(t, 4), Data: testData(), Folder: f, Wrap: limit.Wrap, NoDynamics: true,
 		OnEvent: func(e Event) {
 			if e.Kind == nn.EpochDone {
 				epochs = append(epochs, e.Stats.Epoch)
@@ -143,7 +144,7 @@ func TestMetricsFailureStops(t *testing.T) {
 	defer f.Close()
 	// The start's checkpoint and a few bytes: epoch 1's metrics line fails.
 	limit := NewDiskLimit(size + 10)
-	r, err := Start(Options{Trainer: testTrainer(t, 3), Data: testData(), Folder: f, Wrap: limit.Wrap})
+	r, err := Start(Options{Trainer: testTrainer(t, 3), Data: testData(), Folder: f, Wrap: limit.Wrap, NoDynamics: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,5 +211,76 @@ func TestNaNNamesLastGood(t *testing.T) {
 	err = r.Train(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "the last good checkpoint is") || r.State() != Failed {
 		t.Errorf("Train = %v (state %v), want a failure naming the last good checkpoint", err, r.State())
+	}
+}
+
+// TestDynamicsRecorded: a run records every image's dynamics after each
+// epoch; a resume from an earlier checkpoint cuts them back to it and goes
+// on; a failed write of them stops the run like a checkpoint's.
+func TestDynamicsRecorded(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	f, err := CreateNew(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := testData()
+	r, err := Start(Options{Trainer: testTrainer(t, 2), Data: data, Folder: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	d, err := dynamics.Read(filepath.Join(dir, dynamics.File))
+	if err != nil || d.Epochs != 2 || d.TrainN() != 64 || d.TestN() != 32 {
+		t.Fatalf("dynamics after 2 epochs: %v, %+v", err, d)
+	}
+	// Every training image was seen once per epoch.
+	for i, p := range d.TrainP {
+		if p != p {
+			t.Fatalf("training value %d is NaN: an image went unrecorded", i)
+		}
+	}
+	// Resume from a copy of epoch 1 into the same folder: the file is cut
+	// back to 1 epoch, then grows to 3.
+	ck := filepath.Join(dir, "epoch1.safetensors")
+	tr := testTrainer(t, 1)
+	if err := checkpoint.Save(ck, tr); err != nil {
+		t.Fatal(err)
+	}
+	one := testTrainer(t, 1)
+	f1, _ := CreateNew(filepath.Join(t.TempDir(), "one"), false)
+	r1, _ := Start(Options{Trainer: one, Data: data, Folder: f1})
+	if err := r1.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f1.Close()
+	c, err := checkpoint.Load(filepath.Join(f1.Path, checkpoint.LastFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Config.Epochs = 3
+	resumed, err := c.Trainer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2, err := OpenExisting(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	r2, err := Start(Options{Trainer: resumed, Data: data, Folder: f2, From: filepath.Join(f1.Path, checkpoint.LastFile)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r2.Dynamics(); got == nil || got.Epochs != 1 {
+		t.Fatalf("resumed at epoch 1: dynamics %+v, want 1 epoch kept", got)
+	}
+	if err := r2.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := dynamics.Read(filepath.Join(dir, dynamics.File)); err != nil || d.Epochs != 3 {
+		t.Errorf("after the resume: %v, %d epochs; want 3", err, d.Epochs)
 	}
 }
