@@ -61,7 +61,7 @@ func TestHeader(t *testing.T) {
 					d := headerCase(c.s)
 					d.Note, d.NoteBad = c.note, c.bad
 					out := Header(d, w, NewStyles(dark, colorprofile.TrueColor))
-					checkBlock(t, out, w, HeaderLines)
+					checkBlock(t, out, w, HeaderHeight(d, w))
 					golden.RequireEqual(t, out)
 				})
 			}
@@ -113,7 +113,11 @@ func TestHeaderNarrow(t *testing.T) {
 		for w := 1; w <= 90; w++ {
 			d := headerCase(s)
 			d.Note = "saved somewhere/with/a/long/path.safetensors"
-			checkBlockf(t, Header(d, w, st), w, HeaderLines, "Header(state %d, w %d)", s, w)
+			h := HeaderHeight(d, w)
+			if h < HeaderLines || (w >= 48 && s != StateFailed && h != HeaderLines) {
+				t.Errorf("HeaderHeight(state %d, w %d) = %d, want %d (the note fits its line)", s, w, h, HeaderLines)
+			}
+			checkBlockf(t, Header(d, w, st), w, h, "Header(state %d, w %d)", s, w)
 		}
 	}
 }
