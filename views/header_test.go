@@ -221,3 +221,32 @@ func TestTooSmall(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderLongError: a 300-character failure or note at width 80 is
+// wrapped whole (spreadLine dropped a note wider than the line, and the
+// failure was cut at the line's end).
+func TestHeaderLongError(t *testing.T) {
+	var words []string
+	for i := 0; len(strings.Join(words, " ")) < 300; i++ {
+		words = append(words, fmt.Sprintf("part%d", i))
+	}
+	msg := strings.Join(words, " ")
+	st := NewStyles(true, colorprofile.Ascii)
+	for _, c := range []struct {
+		name string
+		d    HeaderData
+	}{
+		{"failed", HeaderData{State: StateFailed, Err: msg, Done: 1}},
+		{"note", HeaderData{State: StateTraining, Note: "save failed: " + msg, NoteBad: true}},
+	} {
+		out := Header(c.d, 80, st)
+		checkBlockf(t, out, 80, HeaderHeight(c.d, 80), "Header(%s)", c.name)
+		lines := strings.Split(ansi.Strip(out), "\n")
+		for i := range lines {
+			lines[i] = strings.TrimSpace(lines[i])
+		}
+		if all := strings.Join(lines, " "); !strings.Contains(all, msg) {
+			t.Errorf("%s: the header lacks some of the message:\n%s", c.name, ansi.Strip(out))
+		}
+	}
+}
