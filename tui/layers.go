@@ -121,8 +121,9 @@ func (t *layersTab) Update(msg tea.Msg) tea.Cmd {
 	if t.rs.netID != t.netID && t.rs.net != nil {
 		t.setNet(t.rs.net, t.rs.netID)
 	}
-	if t.img == nil && t.net != nil {
-		// Open on the first test image as soon as there is a network.
+	if t.img == nil {
+		// Open on the first test image: its activations come as soon as
+		// there is a network.
 		if first, ok := t.rs.testImage(0); ok {
 			t.img = &first
 			t.imgID++

@@ -124,7 +124,7 @@ func TestExploreHeader(t *testing.T) {
 			t.Errorf("explore header lacks %q:\n%s", want, head)
 		}
 	}
-	for _, not := range []string{"training finished", "seed 1 ", "0.001", "adam"} {
+	for _, not := range []string{"training finished", "evaluating", "seed 1 ", "0.001", "adam"} {
 		if strings.Contains(head, not) {
 			t.Errorf("explore header says %q:\n%s", not, head)
 		}
