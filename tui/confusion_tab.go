@@ -10,14 +10,11 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
-	"convscope/nn"
 	"convscope/views"
 )
 
-// confEpoch is what the Confusion tab keeps of one epoch's evaluation: the
-// matrix and the per-class figures, not the per-image results.
+// confEpoch is the figures the Confusion tab draws of one evaluation.
 type confEpoch struct {
 	epoch     int
 	loss, acc float64
@@ -26,17 +23,16 @@ type confEpoch struct {
 	macro     views.ClassStats
 }
 
-// newConfEpoch copies the figures of ev, the evaluation after epoch.
-func newConfEpoch(epoch int, ev *nn.Eval) confEpoch {
-	e := confEpoch{epoch: epoch, loss: ev.Loss, acc: ev.Acc, macro: views.ClassStats(ev.Macro),
-		conf: make([][]int, len(ev.Confusion)), stats: make([]views.ClassStats, len(ev.Classes))}
-	for i, r := range ev.Confusion {
-		e.conf[i] = append([]int(nil), r...)
-	}
+// newConfEpoch gives the figures of e; the matrix and the per-class figures
+// are the evaluation's, never changed.
+func newConfEpoch(e epochEval) confEpoch {
+	ev := e.ev
+	c := confEpoch{epoch: e.epoch, loss: ev.Loss, acc: ev.Acc, macro: views.ClassStats(ev.Macro),
+		conf: ev.Confusion, stats: make([]views.ClassStats, len(ev.Classes))}
 	for i, s := range ev.Classes {
-		e.stats[i] = views.ClassStats(s)
+		c.stats[i] = views.ClassStats(s)
 	}
-	return e
+	return c
 }
 
 // confusionKeys are the Confusion tab's own keys.
@@ -49,17 +45,16 @@ type confusionKeys struct {
 type confusionTab struct {
 	keys keyMap
 	own  confusionKeys
-	es   evalState
+	rs   *runState
 	w, h int
 
-	epochs   []confEpoch // every evaluated epoch of this session, in order
-	shown    int         // index into epochs
-	row, col int         // the cell cursor: true class, predicted class
-	hint     string      // why enter did nothing, until the next key
+	pin      int    // the index into epochs() of the matrix shown; -1: the latest, whichever it is
+	row, col int    // the cell cursor: true class, predicted class
+	hint     string // why enter did nothing, until the next key
 }
 
-func newConfusionTab(keys keyMap, opts Options) *confusionTab {
-	return &confusionTab{keys: keys, es: newEvalState(opts), own: confusionKeys{
+func newConfusionTab(keys keyMap, rs *runState) *confusionTab {
+	return &confusionTab{keys: keys, rs: rs, pin: -1, own: confusionKeys{
 		Earlier: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "the matrix of the epoch before")),
 		Later:   key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "the matrix of the epoch after")),
 	}}
@@ -76,17 +71,26 @@ func (t *confusionTab) KeyHelp() []key.Binding {
 		helpOnly("[ ]", "the matrix of the epoch before, after"), exportKey}
 }
 
-func (t *confusionTab) Update(msg tea.Msg) tea.Cmd {
-	if t.es.update(msg) {
-		if t.es.hasMatrix() {
-			latest := t.shown == len(t.epochs)-1
-			t.epochs = append(t.epochs, newConfEpoch(t.es.epoch, t.es.ev))
-			if latest || len(t.epochs) == 1 {
-				t.shown = len(t.epochs) - 1
-			}
+// epochs are the evaluations with a matrix, in order.
+func (t *confusionTab) epochs() []epochEval {
+	out := make([]epochEval, 0, len(t.rs.evals))
+	for _, e := range t.rs.evals {
+		if e.hasMatrix() {
+			out = append(out, e)
 		}
-		return nil
 	}
+	return out
+}
+
+// shown is the index into epochs (n of them) of the matrix shown.
+func (t *confusionTab) shown(n int) int {
+	if t.pin < 0 || t.pin >= n {
+		return n - 1
+	}
+	return t.pin
+}
+
+func (t *confusionTab) Update(msg tea.Msg) tea.Cmd {
 	if msg, ok := msg.(tea.KeyPressMsg); ok {
 		return t.key(msg)
 	}
@@ -95,14 +99,16 @@ func (t *confusionTab) Update(msg tea.Msg) tea.Cmd {
 
 func (t *confusionTab) key(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, exportKey) {
-		return t.es.export()
+		return t.rs.exportReport()
 	}
-	t.es.keyPressed()
+	t.rs.keyPressed()
 	t.hint = ""
-	if len(t.epochs) == 0 {
+	eps := t.epochs()
+	n := len(eps)
+	if n == 0 {
 		return nil
 	}
-	k := len(t.epochs[t.shown].conf)
+	k := len(eps[t.shown(n)].ev.Confusion)
 	switch {
 	case key.Matches(msg, t.keys.Up):
 		t.row = max(0, t.row-1)
@@ -113,21 +119,24 @@ func (t *confusionTab) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, t.keys.Right):
 		t.col = min(k-1, t.col+1)
 	case key.Matches(msg, t.own.Earlier):
-		t.shown = max(0, t.shown-1)
+		t.pin = max(0, t.shown(n)-1)
 	case key.Matches(msg, t.own.Later):
-		t.shown = min(len(t.epochs)-1, t.shown+1)
+		t.pin = t.shown(n) + 1
+		if t.pin >= n-1 { // the latest: follow new evaluations
+			t.pin = -1
+		}
 	case key.Matches(msg, t.keys.Open):
-		if t.shown != len(t.epochs)-1 {
-			t.hint = fmt.Sprintf("the images are kept for the latest epoch only (%d): ] goes there", t.epochs[len(t.epochs)-1].epoch)
+		if t.shown(n) != n-1 {
+			t.hint = fmt.Sprintf("the images are kept for the latest epoch only (%d): ] goes there", eps[n-1].epoch)
 			return nil
 		}
-		if !t.es.perImage() {
+		if !t.rs.perImage() {
 			t.hint = "this evaluation has no per-image results"
 			return nil
 		}
 		return goTo(tabMistakes, showPairMsg{True: t.row, Pred: t.col})
 	}
-	k = len(t.epochs[t.shown].conf)
+	k = len(eps[t.shown(n)].ev.Confusion)
 	t.row, t.col = max(0, min(t.row, k-1)), max(0, min(t.col, k-1))
 	return nil
 }
@@ -152,7 +161,7 @@ const (
 func confNarrow(conf [][]int, classes []string) int {
 	nameW, maxCell, total := 0, 0, 0
 	for i, r := range conf {
-		nameW = max(nameW, min(3, lipgloss.Width(className(classes, i))))
+		nameW = max(nameW, min(3, views.Width(views.ClassName(classes, i))))
 		for _, v := range r {
 			maxCell = max(maxCell, v)
 			total += v
@@ -169,12 +178,12 @@ func (t *confusionTab) classCard(e confEpoch, st views.Styles) string {
 	}
 	s := e.stats[t.row]
 	line := func(name, v string) string {
-		return st.Muted.Render(fmt.Sprintf("%-9s ", name)) + st.Text.Render(fmt.Sprintf("%7s", v))
+		return st.Muted.Render(views.PadEnd(name, 9)+" ") + st.Text.Render(views.PadStart(v, 7))
 	}
-	ratio := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
+	ratio := func(v float64) string { return views.Float(v, 4) }
 	lines := []string{
-		st.Accent.Render("class " + t.es.className(t.row)),
-		line("TP", groupInt(s.TP)), line("FP", groupInt(s.FP)), line("FN", groupInt(s.FN)), line("TN", groupInt(s.TN)),
+		st.Accent.Render("class " + t.rs.className(t.row)),
+		line("TP", views.GroupInt(s.TP)), line("FP", views.GroupInt(s.FP)), line("FN", views.GroupInt(s.FN)), line("TN", views.GroupInt(s.TN)),
 		line("precision", ratio(s.Precision)), line("recall", ratio(s.Recall)), line("F1", ratio(s.F1)), line("accuracy", ratio(s.Accuracy)),
 		st.Title.Render("macro"),
 		line("precision", ratio(e.macro.Precision)), line("recall", ratio(e.macro.Recall)), line("F1", ratio(e.macro.F1)), line("accuracy", ratio(e.macro.Accuracy)),
@@ -186,27 +195,30 @@ func (t *confusionTab) View(st views.Styles) string {
 	if t.w <= 0 || t.h <= 0 {
 		return ""
 	}
-	if len(t.epochs) == 0 {
+	eps := t.epochs()
+	n := len(eps)
+	if n == 0 {
 		return st.Title.Render("Confusion") + "\n\n" + st.Warn.Render("no evaluation yet") +
-			st.Muted.Render(": the matrix comes when epoch 1 ends") + "\n\n" + t.es.noteLine(st)
+			st.Muted.Render(": the matrix comes when epoch 1 ends") + "\n\n" + t.rs.noteLine(st)
 	}
-	e := t.epochs[t.shown]
+	shown := t.shown(n)
+	e := newConfEpoch(eps[shown])
 	w := t.w
 
 	var status strings.Builder
 	status.WriteString(st.Title.Render(fmt.Sprintf("Epoch %d", e.epoch)))
-	if n := len(t.epochs); n > 1 {
-		status.WriteString(st.Muted.Render(fmt.Sprintf(" (%d of %d)", t.shown+1, n)))
-		if t.shown != n-1 {
+	if n > 1 {
+		status.WriteString(st.Muted.Render(fmt.Sprintf(" (%d of %d)", shown+1, n)))
+		if shown != n-1 {
 			status.WriteString(st.Warn.Render(" an earlier epoch"))
 		}
 	}
-	status.WriteString(st.Muted.Render(" · test accuracy ") + st.Text.Render(fmt.Sprintf("%.2f%%", 100*e.acc)))
-	status.WriteString(st.Muted.Render(" · loss ") + st.Text.Render(fmt.Sprintf("%.4f", e.loss)))
+	status.WriteString(st.Muted.Render(" · test accuracy ") + st.Text.Render(views.Pct(e.acc)))
+	status.WriteString(st.Muted.Render(" · loss ") + st.Text.Render(views.Float(e.loss, 4)))
 
 	bodyH := max(0, t.h-2)
-	matrix := views.Confusion(e.conf, t.es.classes, t.row, t.col, w, st)
-	table := views.ClassTable(e.stats, e.macro, t.es.classes, t.row, w, st)
+	matrix := views.Confusion(e.conf, t.rs.classes, t.row, t.col, w, st)
+	table := views.ClassTable(e.stats, e.macro, t.rs.classes, t.row, w, st)
 	mw, tw := lipgloss.Width(matrix), lipgloss.Width(table)
 	mh, th := lipgloss.Height(matrix), lipgloss.Height(table)
 	cell := t.cellLine(e, st)
@@ -217,31 +229,31 @@ func (t *confusionTab) View(st views.Styles) string {
 		body = lipgloss.JoinHorizontal(lipgloss.Top, matrix, gap, table) + "\n" + cell
 	case 1+mh+2+th+1 <= bodyH: // stacked
 		body = matrix + "\n" + cell + "\n\n" + table
-	case w-confGap-confNarrow(e.conf, t.es.classes) >= confTableMin:
+	case w-confGap-confNarrow(e.conf, t.rs.classes) >= confTableMin:
 		// Side by side, the matrix as narrow as it goes with whole counts.
-		matrix = views.Confusion(e.conf, t.es.classes, t.row, t.col, confNarrow(e.conf, t.es.classes), st)
-		table = views.ClassTable(e.stats, e.macro, t.es.classes, t.row, w-confGap-lipgloss.Width(matrix), st)
+		matrix = views.Confusion(e.conf, t.rs.classes, t.row, t.col, confNarrow(e.conf, t.rs.classes), st)
+		table = views.ClassTable(e.stats, e.macro, t.rs.classes, t.row, w-confGap-lipgloss.Width(matrix), st)
 		body = lipgloss.JoinHorizontal(lipgloss.Top, matrix, gap, table) + "\n" + cell
 	default:
 		// Beside the matrix only the figures of the cursor's class.
-		matrix = views.Confusion(e.conf, t.es.classes, t.row, t.col, w-confGap-confCardW, st)
-		card := fitWidth(t.classCard(e, st), w-confGap-lipgloss.Width(matrix))
+		matrix = views.Confusion(e.conf, t.rs.classes, t.row, t.col, w-confGap-confCardW, st)
+		card := views.TruncateLines(t.classCard(e, st), w-confGap-lipgloss.Width(matrix))
 		body = lipgloss.JoinHorizontal(lipgloss.Top, matrix, gap, card) + "\n" + cell
 	}
 	if room := bodyH - lipgloss.Height(body) - 1; room >= 3 {
 		if p := t.pairsBlock(e, min(room, 1+confPairsMax), st); p != "" {
-			body += "\n\n" + fitWidth(p, w)
+			body += "\n\n" + views.TruncateLines(p, w)
 		}
 	}
-	hint := t.es.noteLine(st)
+	hint := t.rs.noteLine(st)
 	switch {
 	case hint != "":
 	case t.hint != "":
 		hint = st.Warn.Render(t.hint)
 	default:
-		hint = hintLine(w, st, "←↓↑→/hjkl cell", "enter list its images", "[ ] epochs", "e export", "? all keys")
+		hint = keyHints([][2]string{{"←↓↑→", "cell"}, {"enter", "list its images"}, {"[ ]", "epochs"}, {"e", "export"}, {"?", "all keys"}}, w, st)
 	}
-	return ansi.Truncate(status.String(), w, "…") + "\n" + fitBlock(body, w, bodyH) + "\n" + ansi.Truncate(hint, w, "…")
+	return views.Truncate(status.String(), w) + "\n" + views.FitBlock(body, w, bodyH) + "\n" + views.Truncate(hint, w)
 }
 
 // cellLine describes the cell under the cursor.
@@ -257,22 +269,13 @@ func (t *confusionTab) cellLine(e confEpoch, st views.Styles) string {
 	if t.row == t.col {
 		style = st.Good
 	}
-	s := st.Muted.Render("true ") + st.Text.Render(t.es.className(t.row)) + st.Muted.Render(" → predicted ") +
-		st.Text.Render(t.es.className(t.col)) + st.Muted.Render(": ") + style.Render(groupInt(v)) +
-		st.Muted.Render(" of "+groupInt(rowSum)+plural(rowSum, " image", " images"))
+	s := st.Muted.Render("true ") + st.Text.Render(t.rs.className(t.row)) + st.Muted.Render(" → predicted ") +
+		st.Text.Render(t.rs.className(t.col)) + st.Muted.Render(": ") + style.Render(views.GroupInt(v)) +
+		st.Muted.Render(" of "+views.Plural(rowSum, "image"))
 	if rowSum > 0 {
 		s += st.Muted.Render(fmt.Sprintf(" (%.1f%%)", 100*float64(v)/float64(rowSum)))
 	}
 	return s
-}
-
-// fitWidth cuts the lines of s to at most w cells.
-func fitWidth(s string, w int) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = ansi.Truncate(l, w, "…")
-	}
-	return strings.Join(lines, "\n")
 }
 
 // confusedPairs are the largest off-diagonal cells of conf, at most n, the
@@ -299,8 +302,8 @@ func (t *confusionTab) pairsBlock(e confEpoch, h int, st views.Styles) string {
 	lines := []string{st.Title.Render("Most confused")}
 	for _, p := range pairs {
 		v := e.conf[p[0]][p[1]]
-		lines = append(lines, st.Text.Render(fmt.Sprintf("%s → %s", t.es.className(p[0]), t.es.className(p[1])))+
-			st.Muted.Render(": ")+st.Bad.Render(groupInt(v))+st.Muted.Render(plural(v, " image", " images")))
+		lines = append(lines, st.Text.Render(t.rs.className(p[0])+" → "+t.rs.className(p[1]))+
+			st.Muted.Render(": ")+st.Bad.Render(views.GroupInt(v))+st.Muted.Render(" "+views.Noun(v, "image")))
 	}
 	return strings.Join(lines, "\n")
 }

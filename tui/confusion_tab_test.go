@@ -115,15 +115,16 @@ func TestConfusionEpochs(t *testing.T) {
 	send(m, testEpoch(3, shiftedEval(40, 1)))
 	send(m, testEpoch(4, testEval(40)))
 	ev1.Confusion[0][0] = 999 // the tab keeps copies
-	if len(ct.epochs) != 3 || ct.shown != 2 {
-		t.Fatalf("after 3 evaluations the tab keeps %d epochs and shows #%d, want 3 and the last", len(ct.epochs), ct.shown)
+	if eps := ct.epochs(); len(eps) != 3 || ct.shown(len(eps)) != 2 {
+		t.Fatalf("after 3 evaluations the tab has %d epochs and shows #%d, want 3 and the last", len(eps), ct.shown(len(eps)))
 	}
 	show := func(key string, epoch, row0 int) {
 		t.Helper()
 		if key != "" {
 			send(m, press(key))
 		}
-		e := ct.epochs[ct.shown]
+		eps := ct.epochs()
+		e := newConfEpoch(eps[ct.shown(len(eps))])
 		if e.epoch != epoch || e.conf[0][0] != row0 {
 			t.Fatalf("after %q the tab shows epoch %d with conf[0][0] = %d, want epoch %d with %d", key, e.epoch, e.conf[0][0], epoch, row0)
 		}

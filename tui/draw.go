@@ -66,9 +66,8 @@ type drawTab struct {
 	sy, sx   float64
 	erasing  bool
 
-	net     *nn.Net // the latest network; never run: commands clone it
-	netID   int
-	version int // counts changes to the drawing
+	rs      *runState // the latest network is rs.net; never run: commands clone it
+	version int       // counts changes to the drawing
 	busy    bool
 	probs   []float32 // the prediction for drawing predVer under network predNet
 	predVer int
@@ -76,8 +75,8 @@ type drawTab struct {
 	note    string
 }
 
-func newDrawTab(keys keyMap) *drawTab {
-	t := &drawTab{keys: keys, own: newDrawKeys(), canvas: make([]uint8, drawSide*drawSide),
+func newDrawTab(keys keyMap, rs *runState) *drawTab {
+	t := &drawTab{keys: keys, own: newDrawKeys(), rs: rs, canvas: make([]uint8, drawSide*drawSide),
 		blank: true, cr: drawSide / 2, cc: drawSide / 2, predVer: -1}
 	t.proc = mnist.Preprocess(t.canvas, drawSide, drawSide)
 	return t
@@ -104,16 +103,6 @@ type drawPredMsg struct {
 
 func (t *drawTab) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case epochMsg:
-		if msg.net != nil {
-			t.net = msg.net
-			t.netID++
-		}
-	case snapshotMsg:
-		if msg.net != nil {
-			t.net = msg.net
-			t.netID++
-		}
 	case drawPredMsg:
 		t.busy = false
 		t.probs, t.predVer, t.predNet = msg.probs, msg.ver, msg.netID
@@ -133,14 +122,14 @@ func (t *drawTab) Update(msg tea.Msg) tea.Cmd {
 
 // next starts a prediction when none runs and the one shown is out of date.
 func (t *drawTab) next() tea.Cmd {
-	if t.busy || t.net == nil || t.blank || (t.predVer == t.version && t.predNet == t.netID) {
+	if t.busy || t.rs.net == nil || t.blank || (t.predVer == t.version && t.predNet == t.rs.netID) {
 		return nil
 	}
-	if in := t.net.Input; in.H != drawSide || in.W != drawSide || in.C != 1 {
+	if in := t.rs.net.Input; in.H != drawSide || in.W != drawSide || in.C != 1 {
 		return nil
 	}
 	t.busy = true
-	net, ver, netID := t.net, t.version, t.netID
+	net, ver, netID := t.rs.net, t.version, t.rs.netID
 	px := append([]uint8(nil), t.proc...)
 	return func() tea.Msg {
 		c := net.Clone()
@@ -350,7 +339,7 @@ func (t *drawTab) mouseDrag(m tea.Mouse) {
 
 // current reports whether the prediction shown is for the drawing as it is.
 func (t *drawTab) current() bool {
-	return t.probs != nil && t.predVer == t.version && t.predNet == t.netID
+	return t.probs != nil && t.predVer == t.version && t.predNet == t.rs.netID
 }
 
 func (t *drawTab) View(st views.Styles) string {
@@ -400,10 +389,10 @@ func (t *drawTab) View(st views.Styles) string {
 // predView is the prediction: the class and the probability bars.
 func (t *drawTab) predView(w int, st views.Styles) string {
 	switch {
-	case t.net == nil:
-		return st.Muted.Render(wrapText("No network yet: predictions start when epoch 1 ends, or pause training (space) for a copy of the network as it is.", w))
+	case t.rs.net == nil:
+		return st.Muted.Render(views.Wrap("No network yet: predictions start when epoch 1 ends, or pause training (space) for a copy of the network as it is.", w))
 	case t.blank:
-		return st.Muted.Render(wrapText("Draw a digit: the network's guess appears here as you draw.", w))
+		return st.Muted.Render(views.Wrap("Draw a digit: the network's guess appears here as you draw.", w))
 	case t.probs == nil:
 		return st.Muted.Render("reading…")
 	}

@@ -32,13 +32,13 @@ func (t *drawTab) ink(r, c int) uint8 { return t.canvas[r*drawSide+c] }
 // cell under it (a cell is a pixel above another), a drag draws a line, the
 // right button erases, and positions are those of the root's screen.
 func TestDrawMouseHalfBlocks(t *testing.T) {
-	_, dt, send := drawModel(t, 80, 24)
+	m, dt, send := drawModel(t, 80, 24)
 	l := dt.layout()
 	if l.big || !l.border || !l.title {
 		t.Fatalf("layout at 80x24 %+v: want half blocks in a frame under a title", l)
 	}
 	// The cell of pixel column 10, pixel rows 8 and 9.
-	x, y := l.cx+10, bodyTop+l.cy+4
+	x, y := l.cx+10, m.bodyTop()+l.cy+4
 	send(tea.MouseClickMsg{X: x, Y: y, Button: tea.MouseLeft})
 	if dt.ink(8, 10) != 255 || dt.ink(9, 10) != 255 {
 		t.Errorf("after a click the pixels under it are %d and %d, want 255", dt.ink(8, 10), dt.ink(9, 10))
@@ -76,12 +76,12 @@ func TestDrawMouseHalfBlocks(t *testing.T) {
 // TestDrawMouseBig checks the big canvas: a pixel is two cells wide and a
 // line high.
 func TestDrawMouseBig(t *testing.T) {
-	_, dt, send := drawModel(t, 130, 40)
+	m, dt, send := drawModel(t, 130, 40)
 	l := dt.layout()
 	if !l.big {
 		t.Fatalf("layout at 130x40 %+v: want the big canvas", l)
 	}
-	send(tea.MouseClickMsg{X: l.cx + 2*12 + 1, Y: bodyTop + l.cy + 7, Button: tea.MouseLeft})
+	send(tea.MouseClickMsg{X: l.cx + 2*12 + 1, Y: m.bodyTop() + l.cy + 7, Button: tea.MouseLeft})
 	if dt.ink(7, 12) != 255 {
 		t.Errorf("a click on the right half of pixel (7, 12) leaves it at %d", dt.ink(7, 12))
 	}
@@ -91,7 +91,7 @@ func TestDrawMouseBig(t *testing.T) {
 }
 
 func TestDrawKeys(t *testing.T) {
-	dt := newDrawTab(newKeyMap())
+	dt := newDrawTab(newKeyMap(), newRunState(Options{}))
 	dt.SetSize(80, 19)
 	pressKeys(t, dt, "p")
 	if dt.ink(14, 14) != 255 || dt.blank {
@@ -142,13 +142,13 @@ func TestDrawKeys(t *testing.T) {
 // preprocessed drawing, that changes while it runs are coalesced, and that
 // the preprocessed image is MNIST's (see mnist.Preprocess).
 func TestDrawPredicts(t *testing.T) {
-	dt := newDrawTab(newKeyMap())
+	dt := newDrawTab(newKeyMap(), newRunState(Options{}))
 	dt.SetSize(80, 19)
 	if cmd := dt.Update(keyOf("p")); cmd != nil {
 		t.Error("without a network nothing should run")
 	}
 	net := inspectNet(t)
-	cmd := dt.Update(snapshotMsg{net: net})
+	cmd := deliverTo(dt.rs, dt)(snapshotMsg{net: net})
 	if cmd == nil {
 		t.Fatal("a drawing and a network: a prediction should start")
 	}
@@ -223,10 +223,10 @@ func TestDrawView(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dt := newDrawTab(newKeyMap())
+			dt := newDrawTab(newKeyMap(), newRunState(Options{}))
 			dt.SetSize(c.w, c.h)
 			if c.net {
-				runCmds(t, dt.Update, dt.Update(snapshotMsg{net: net}))
+				runCmds(t, dt.Update, deliverTo(dt.rs, dt)(snapshotMsg{net: net}))
 			}
 			if c.draw {
 				dt.line(6, 7, 6, 21, false)

@@ -1,161 +1,36 @@
 package tui
 
 import (
-	"convscope/internal/atomicfile"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"convscope/internal/atomicfile"
 	"convscope/internal/report"
-	"convscope/mnist"
 	"convscope/nn"
 	"convscope/views"
 )
 
-// evalState is what the Samples, Mistakes and Confusion tabs keep of the
-// run's evaluations: the latest one (with its per-image results), the
-// figures of every finished epoch, and where reports go. Each tab has its
-// own; the latest *nn.Eval is shared between them and never changed.
-type evalState struct {
-	test    *mnist.Set // the test images; nil when the program has none
-	classes []string   // class names, from the test set
-	outDir  string     // the run folder, where e writes the report
-	cfg     nn.Config
-
-	ev     *nn.Eval        // the latest evaluation; nil before the first epoch ends
-	epoch  int             // the epoch ev belongs to
-	wrong  int             // test images ev predicts wrongly
-	epochs []nn.EpochStats // every finished epoch, resumed ones first, Eval dropped
-
-	note    string // the last export's outcome, shown in the tab's last line
-	noteBad bool
-	busy    bool // an export is under way
-}
-
-func newEvalState(opts Options) evalState {
-	s := evalState{test: opts.Data.Test, outDir: opts.OutDir, cfg: opts.Config}
-	if s.test != nil {
-		s.classes = s.test.Classes
-	}
-	return s
-}
-
-// update keeps what msg says about evaluations and reports whether a new
-// evaluation arrived.
-func (s *evalState) update(msg tea.Msg) bool {
-	switch msg := msg.(type) {
-	case epochMsg:
-		st := msg.p.Stats
-		if st == nil {
-			return false
-		}
-		c := *st
-		c.Eval = nil
-		s.epochs = append(s.epochs, c)
-		if st.Eval == nil {
-			return false
-		}
-		s.ev, s.epoch = st.Eval, st.Epoch
-		s.wrong = 0
-		for i, l := range s.ev.Labels {
-			if i < len(s.ev.Pred) && s.ev.Pred[i] != l {
-				s.wrong++
-			}
-		}
-		return true
-	case historyMsg:
-		s.epochs = append(s.epochs, msg...)
-	case exportedMsg:
-		s.busy = false
-		if msg.err != nil {
-			s.note, s.noteBad = "export failed: "+strings.ReplaceAll(msg.err.Error(), "\n", "; "), true
-		} else {
-			s.note, s.noteBad = fmt.Sprintf("epoch %d: wrote report.md and 3 CSVs to %s", msg.epoch, msg.dir), false
-		}
-	}
-	return false
-}
-
-// n is the number of test images the tabs can show.
-func (s *evalState) n() int {
-	if s.test == nil {
-		return 0
-	}
-	return s.test.N
-}
-
-// perImage reports whether the latest evaluation has per-image results that
-// belong to the test images shown.
-func (s *evalState) perImage() bool {
-	ev := s.ev
-	if ev == nil || ev.K <= 0 {
-		return false
-	}
-	n := ev.N
-	return len(ev.Labels) == n && len(ev.Pred) == n && len(ev.Losses) == n && len(ev.Probs) == n*ev.K &&
-		(s.test == nil || s.test.N == n)
-}
-
-// hasMatrix reports whether the latest evaluation has a confusion matrix
-// with its per-class figures.
-func (s *evalState) hasMatrix() bool {
-	return s.ev != nil && len(s.ev.Confusion) > 0 && len(s.ev.Classes) == len(s.ev.Confusion)
-}
-
-// label is the true class of test image i.
-func (s *evalState) label(i int) int {
-	if s.perImage() {
-		return int(s.ev.Labels[i])
-	}
-	return int(s.test.Labels[i])
-}
-
-// pred is the predicted class of test image i, or -1 before any evaluation.
-func (s *evalState) pred(i int) int {
-	if s.perImage() {
-		return int(s.ev.Pred[i])
-	}
-	return -1
-}
-
-// probs is the softmax output for test image i; perImage must hold.
-func (s *evalState) probs(i int) []float32 {
-	k := s.ev.K
-	return s.ev.Probs[i*k : (i+1)*k : (i+1)*k]
-}
-
-// className is the name of class c.
-func (s *evalState) className(c int) string { return className(s.classes, c) }
-
-// className is the name of class c in classes, or its number.
-func className(classes []string, c int) string {
-	if c >= 0 && c < len(classes) && classes[c] != "" {
-		return classes[c]
-	}
-	return strconv.Itoa(c)
-}
-
-// keyPressed clears the note of a finished export: the tab is in use again.
-func (s *evalState) keyPressed() {
-	if !s.busy {
-		s.note, s.noteBad = "", false
+// keyPressed clears the note of a finished export: an evaluation tab is in
+// use again.
+func (rs *runState) keyPressed() {
+	if !rs.export.busy {
+		rs.export.note, rs.export.bad = "", false
 	}
 }
 
 // noteLine is the export outcome in the tab's styles, or "" when none.
-func (s *evalState) noteLine(st views.Styles) string {
+func (rs *runState) noteLine(st views.Styles) string {
 	switch {
-	case s.note == "":
+	case rs.export.note == "":
 		return ""
-	case s.noteBad:
-		return st.Bad.Render(s.note)
+	case rs.export.bad:
+		return st.Bad.Render(rs.export.note)
 	}
-	return st.Good.Render(s.note)
+	return st.Good.Render(rs.export.note)
 }
 
 // exportKey writes the report; the three evaluation tabs share it.
@@ -187,31 +62,32 @@ type reportJob struct {
 // export returns a command that writes the latest evaluation's report to
 // the run folder, and notes that it is under way; with nothing to write it
 // sets the note and returns nil.
-func (s *evalState) export() tea.Cmd {
+func (rs *runState) exportReport() tea.Cmd {
 	switch {
-	case !s.hasMatrix():
-		s.note, s.noteBad = "nothing to export yet: the first evaluation comes at the end of epoch 1", true
+	case !rs.latest().hasMatrix():
+		rs.export = exportState{note: "nothing to export yet: the first evaluation comes at the end of epoch 1", bad: true}
 		return nil
-	case s.outDir == "":
-		s.note, s.noteBad = "no run folder to export to", true
+	case rs.outDir == "":
+		rs.export = exportState{note: "no run folder to export to", bad: true}
 		return nil
 	}
-	job := s.reportJob()
-	s.note, s.noteBad, s.busy = "exporting…", false, true
+	job := rs.reportJob()
+	rs.export = exportState{note: "exporting…", busy: true}
 	return func() tea.Msg { return job.run() }
 }
 
 // reportJob gathers the report of the latest evaluation.
-func (s *evalState) reportJob() reportJob {
-	ev := s.ev
+func (rs *runState) reportJob() reportJob {
+	e := rs.latest()
+	ev := e.ev
 	d := report.Data{
 		Title: "convscope report",
 		Notes: []string{
-			"run folder: " + s.outDir,
-			fmt.Sprintf("training: %s, lr %g, batch %d, %d epochs, seed %d", s.cfg.Optimizer, s.cfg.LR, s.cfg.Batch, s.cfg.Epochs, s.cfg.Seed),
+			"run folder: " + rs.outDir,
+			settingsNote(rs.cfg),
 		},
-		Epoch: s.epoch, Loss: ev.Loss, Acc: ev.Acc,
-		Classes:   s.classes,
+		Epoch: e.epoch, Loss: ev.Loss, Acc: ev.Acc,
+		Classes:   rs.classes,
 		Stats:     append([]nn.ClassStats(nil), ev.Classes...),
 		Macro:     ev.Macro,
 		Confusion: make([][]int, len(ev.Confusion)),
@@ -219,14 +95,22 @@ func (s *evalState) reportJob() reportJob {
 	for i, r := range ev.Confusion {
 		d.Confusion[i] = append([]int(nil), r...)
 	}
-	for _, e := range s.epochs {
-		d.Epochs = append(d.Epochs, e)
-	}
-	j := reportJob{dir: s.outDir, data: d}
+	d.Epochs = append(d.Epochs, rs.stats...)
+	j := reportJob{dir: rs.outDir, data: d}
 	if len(ev.Labels) == ev.N && len(ev.Pred) == ev.N {
 		j.labels, j.pred = ev.Labels, ev.Pred // never changed once sent
 	}
 	return j
+}
+
+// settingsNote is the report's line about the training settings; a model
+// saved without its run's details has none to tell.
+func settingsNote(cfg nn.Config) string {
+	if cfg.Optimizer == "" {
+		return "training: settings not recorded in the model file"
+	}
+	return fmt.Sprintf("training: %s, lr %g, %s schedule, batch %d, %d epochs, seed %d",
+		cfg.Optimizer, cfg.LR, cfg.Schedule, cfg.Batch, cfg.Epochs, cfg.Seed)
 }
 
 // run checks the figures and writes the report's four files, each

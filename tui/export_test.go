@@ -96,7 +96,7 @@ func TestExport(t *testing.T) {
 				epochsFile:    report.EpochsCSV(epochs),
 				reportFile: report.Markdown(report.Data{
 					Title: "convscope report",
-					Notes: []string{"run folder: " + dir, "training: adam, lr 0.001, batch 64, 10 epochs, seed 1"},
+					Notes: []string{"run folder: " + dir, "training: adam, lr 0.001, constant schedule, batch 64, 10 epochs, seed 1"},
 					Epoch: 3, Loss: ev.Loss, Acc: ev.Acc, Epochs: epochs, Classes: classes,
 					Stats: stats, Macro: ev.Macro, Confusion: ev.Confusion,
 				}),

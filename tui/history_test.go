@@ -16,8 +16,8 @@ func TestHistoryShown(t *testing.T) {
 		{Epoch: 1, TrainLoss: 0.2, TrainAcc: 0.94, TestLoss: 0.1, TestAcc: 0.9712, Seconds: 30},
 		{Epoch: 2, TrainLoss: 0.1, TrainAcc: 0.97, TestLoss: 0.05, TestAcc: 0.9856, Seconds: 31},
 	})
-	if len(m.stats) != 2 {
-		t.Fatalf("model has %d epochs after historyMsg, want 2", len(m.stats))
+	if len(m.rs.stats) != 2 {
+		t.Fatalf("model has %d epochs after historyMsg, want 2", len(m.rs.stats))
 	}
 	out := ansi.Strip(content(m))
 	for _, want := range []string{"97.12%", "98.56%"} {

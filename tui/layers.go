@@ -54,18 +54,20 @@ func newLayersKeys() layersKeys {
 // zoomed with the arithmetic behind a value, the kernels, and a saliency map
 // over the image.
 //
-// The network comes from epochMsg and snapshotMsg. The tab treats it as
+// The network is the run state's latest copy. The tab treats it as
 // read-only and never runs it: each command clones it and computes on the
 // clone, so commands never share one. One command runs at a time; when it
 // returns, the next starts if the image, the network or the saliency mode
-// changed meanwhile.
+// changed meanwhile. The image is the first test image until another tab
+// sends one (inspectMsg); the tab then follows the last one sent.
 type layersTab struct {
 	keys keyMap
 	own  layersKeys
+	rs   *runState
 	w, h int
 
-	net   *nn.Net // the latest network; never run
-	netID int     // counts the networks received
+	net   *nn.Net // rs.net as of the last message
+	netID int     // rs.netID as of the last message
 	img   *inspectMsg
 	imgID int // counts the images received
 
@@ -87,8 +89,8 @@ type layersTab struct {
 	lastLayerCount int  // layers of the last network, to keep the selection valid
 }
 
-func newLayersTab(keys keyMap) *layersTab {
-	return &layersTab{keys: keys, own: newLayersKeys(), trNet: -1, trImg: -1, heatNet: -1, heatImg: -1}
+func newLayersTab(keys keyMap, rs *runState) *layersTab {
+	return &layersTab{keys: keys, own: newLayersKeys(), rs: rs, trNet: -1, trImg: -1, heatNet: -1, heatImg: -1}
 }
 
 func (t *layersTab) Title() string    { return "Layers" }
@@ -116,15 +118,18 @@ type layersDoneMsg struct {
 }
 
 func (t *layersTab) Update(msg tea.Msg) tea.Cmd {
+	if t.rs.netID != t.netID && t.rs.net != nil {
+		t.setNet(t.rs.net, t.rs.netID)
+	}
+	if t.img == nil {
+		// Open on the first test image: its activations come as soon as
+		// there is a network.
+		if first, ok := t.rs.testImage(0); ok {
+			t.img = &first
+			t.imgID++
+		}
+	}
 	switch msg := msg.(type) {
-	case epochMsg:
-		if msg.net != nil {
-			t.setNet(msg.net)
-		}
-	case snapshotMsg:
-		if msg.net != nil {
-			t.setNet(msg.net)
-		}
 	case inspectMsg:
 		px := append([]uint8(nil), msg.Pixels...)
 		msg.Pixels = px
@@ -153,10 +158,10 @@ func (t *layersTab) Update(msg tea.Msg) tea.Cmd {
 	return t.next()
 }
 
-// setNet takes a new network and keeps the selection valid for it.
-func (t *layersTab) setNet(n *nn.Net) {
+// setNet takes the run's new network and keeps the selection valid for it.
+func (t *layersTab) setNet(n *nn.Net, id int) {
 	t.net = n
-	t.netID++
+	t.netID = id
 	if len(n.Layers) != t.lastLayerCount {
 		t.layer, t.zoom, t.kernels = 0, false, false
 		t.lastLayerCount = len(n.Layers)

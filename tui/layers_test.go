@@ -31,7 +31,7 @@ func inspectNet(t testing.TB) *nn.Net {
 
 // sevenPixels is a 7 drawn with the Draw tab's brush and preprocessed.
 func sevenPixels() []uint8 {
-	d := newDrawTab(newKeyMap())
+	d := newDrawTab(newKeyMap(), newRunState(Options{}))
 	d.line(6, 7, 6, 21, false)
 	d.line(6, 21, 23, 12, false)
 	return mnist.Preprocess(d.canvas, drawSide, drawSide)
@@ -81,9 +81,9 @@ func keyOf(s string) tea.KeyPressMsg {
 // computed.
 func layersWith(t testing.TB, net *nn.Net, w, h int) *layersTab {
 	t.Helper()
-	lt := newLayersTab(newKeyMap())
+	lt := newLayersTab(newKeyMap(), newRunState(Options{}))
 	lt.SetSize(w, h)
-	runCmds(t, lt.Update, lt.Update(snapshotMsg{net: net}))
+	runCmds(t, lt.Update, deliverTo(lt.rs, lt)(snapshotMsg{net: net}))
 	runCmds(t, lt.Update, lt.Update(inspectMsg{Pixels: sevenPixels(), Rows: 28, Cols: 28, Label: 7, Source: "test #0"}))
 	if !lt.current() {
 		t.Fatal("the activations were not computed")
@@ -162,9 +162,9 @@ func TestLayersConvArithmetic(t *testing.T) {
 			px[r*28+c] = 255 // a 3×2 block: rows 10-12, columns 5-6
 		}
 	}
-	lt := newLayersTab(newKeyMap())
+	lt := newLayersTab(newKeyMap(), newRunState(Options{}))
 	lt.SetSize(120, 35)
-	runCmds(t, lt.Update, lt.Update(snapshotMsg{net: handNet()}))
+	runCmds(t, lt.Update, deliverTo(lt.rs, lt)(snapshotMsg{net: handNet()}))
 	runCmds(t, lt.Update, lt.Update(inspectMsg{Pixels: px, Rows: 28, Cols: 28, Label: -1, Source: "blocks"}))
 	pressKeys(t, lt, "enter")
 	if !lt.zoom {
@@ -322,7 +322,7 @@ func TestLayersSaliency(t *testing.T) {
 // TestLayersNetworkArrives checks a tab that got an image before any network
 // computes when one comes, and again for a newer one.
 func TestLayersNetworkArrives(t *testing.T) {
-	lt := newLayersTab(newKeyMap())
+	lt := newLayersTab(newKeyMap(), newRunState(Options{}))
 	lt.SetSize(80, 18)
 	st := views.NewStyles(true, colorprofile.TrueColor)
 	if out := ansi.Strip(lt.View(st)); !strings.Contains(out, "No network yet") {
@@ -332,20 +332,20 @@ func TestLayersNetworkArrives(t *testing.T) {
 		t.Error("without a network nothing can run")
 	}
 	net := inspectNet(t)
-	cmd := lt.Update(epochMsg{net: net})
+	cmd := deliverTo(lt.rs, lt)(epochMsg{net: net})
 	if cmd == nil {
 		t.Fatal("a network and an image: the tab should compute")
 	}
-	if again := lt.Update(snapshotMsg{net: net}); again != nil {
+	if again := deliverTo(lt.rs, lt)(snapshotMsg{net: net}); again != nil {
 		t.Error("a second command started while one runs")
 	}
 	runCmds(t, lt.Update, cmd)
 	if !lt.current() || lt.trNet != 2 {
 		t.Errorf("after the results: current %v for network %d, want the second network's", lt.current(), lt.trNet)
 	}
-	lt2 := newLayersTab(newKeyMap())
+	lt2 := newLayersTab(newKeyMap(), newRunState(Options{}))
 	lt2.SetSize(80, 18)
-	runCmds(t, lt2.Update, lt2.Update(snapshotMsg{net: net}))
+	runCmds(t, lt2.Update, deliverTo(lt2.rs, lt2)(snapshotMsg{net: net}))
 	if out := ansi.Strip(lt2.View(st)); !strings.Contains(out, "Press enter on a digit in Samples") {
 		t.Errorf("without an image the tab should say where to get one:\n%s", out)
 	}
@@ -362,7 +362,7 @@ func TestLayersMouse(t *testing.T) {
 	l := lt.layout()
 	gl := views.FeatureGridSize(26, 26, 32, l.rw, l.bodyH)
 	click := func(x, y int) {
-		runCmds(t, update, update(tea.MouseClickMsg{X: x, Y: y + bodyTop, Button: tea.MouseLeft}))
+		runCmds(t, update, update(tea.MouseClickMsg{X: x, Y: y + m.bodyTop(), Button: tea.MouseLeft}))
 	}
 	// The second tile of the first row.
 	click(l.rx+gl.TileW+1+2, l.bodyY+1)
@@ -383,7 +383,7 @@ func TestLayersMouse(t *testing.T) {
 		t.Errorf("a second click there: cell (%d, %d), want the lower row (7, 7)", lt.row, lt.col)
 	}
 	runCmds(t, update, update(keyOf("esc")))
-	runCmds(t, update, update(tea.MouseWheelMsg{X: 40, Y: bodyTop + 5, Button: tea.MouseWheelDown}))
+	runCmds(t, update, update(tea.MouseWheelMsg{X: 40, Y: m.bodyTop() + 5, Button: tea.MouseWheelDown}))
 	if lt.layer != 1 {
 		t.Errorf("the wheel down: layer %d, want 1", lt.layer)
 	}
@@ -399,14 +399,14 @@ func TestLayersMouse(t *testing.T) {
 }
 
 // inspectModel is the root model with the Layers and Draw tabs in their
-// places (the others are placeholders) and a network.
+// places and a network, and no test images.
 func inspectModel(t testing.TB, w, h int) (*model, *layersTab, *drawTab) {
 	t.Helper()
 	keys := newKeyMap()
-	lt, dt := newLayersTab(keys), newDrawTab(keys)
-	tabs := []tab{newTrainTab(keys, nil), &placeholderTab{title: "Samples"}, &placeholderTab{title: "Mistakes"},
-		&placeholderTab{title: "Confusion"}, lt, dt}
-	m := newModel(&fakeCtl{}, runInfo{cfg: testCfg}, tabs)
+	rs := newRunState(Options{})
+	tabs := newTabs(keys, rs, nil)
+	lt, dt := tabs[tabLayers].(*layersTab), tabs[tabDraw].(*drawTab)
+	m := newModel(&fakeCtl{}, runInfo{cfg: testCfg}, rs, tabs)
 	m.profile = colorprofile.TrueColor
 	m.restyle()
 	update := func(msg tea.Msg) tea.Cmd { _, c := m.Update(msg); return c }
@@ -472,12 +472,12 @@ func checkTabBlock(t *testing.T, s string, w, h int) {
 // never share a network between goroutines.
 func TestInspectNoRace(t *testing.T) {
 	net := inspectNet(t)
-	lt := newLayersTab(newKeyMap())
+	lt := newLayersTab(newKeyMap(), newRunState(Options{}))
 	lt.SetSize(80, 18)
-	dt := newDrawTab(newKeyMap())
+	dt := newDrawTab(newKeyMap(), newRunState(Options{}))
 	dt.SetSize(80, 18)
-	lt.Update(snapshotMsg{net: net})
-	dt.Update(snapshotMsg{net: net})
+	deliverTo(lt.rs, lt)(snapshotMsg{net: net})
+	deliverTo(dt.rs, dt)(snapshotMsg{net: net})
 	cmds := []tea.Cmd{lt.Update(inspectMsg{Pixels: sevenPixels(), Rows: 28, Cols: 28, Label: 7, Source: "test #0"})}
 	pressKeys(t, dt, "p") // runs one prediction to the end
 	dt.Update(keyOf("right"))
@@ -534,5 +534,14 @@ func TestLayersSizes(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// deliverTo passes a message to tb as the root model does: it updates the
+// run state rs first.
+func deliverTo(rs *runState, tb tab) func(tea.Msg) tea.Cmd {
+	return func(msg tea.Msg) tea.Cmd {
+		rs.update(msg)
+		return tb.Update(msg)
 	}
 }

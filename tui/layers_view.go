@@ -110,22 +110,15 @@ func (sc screen) put(x, y, w, h int, block string) {
 	if w <= 0 || h <= 0 {
 		return
 	}
-	for i, s := range strings.Split(fitBlock(block, w, h), "\n") {
+	for i, s := range strings.Split(views.FitBlock(block, w, h), "\n") {
 		if y+i < len(sc) {
-			sc[y+i] = padTo(sc[y+i], x) + s
+			sc[y+i] = views.PadEnd(sc[y+i], x) + s
 		}
 	}
 }
 
 // render joins the lines into exactly w×h.
-func (sc screen) render(w, h int) string { return fitBlock(strings.Join(sc, "\n"), w, h) }
-
-func padTo(s string, x int) string {
-	if d := x - lipgloss.Width(s); d > 0 {
-		return s + strings.Repeat(" ", d)
-	}
-	return s
-}
+func (sc screen) render(w, h int) string { return views.FitBlock(strings.Join(sc, "\n"), w, h) }
 
 // imageView is the left column: the image (with the saliency map or the
 // zoomed cell's receptive field over it) and two lines about it.
@@ -169,7 +162,7 @@ func (t *layersTab) imageView(st views.Styles) string {
 	case t.ready():
 		pred += st.Muted.Render(" · " + t.salMode.String() + "…")
 	}
-	return fitBlock(pic, t.imgCols(), layersImgLines) + "\n" + src + "\n" + pred
+	return views.FitBlock(pic, t.imgCols(), layersImgLines) + "\n" + src + "\n" + pred
 }
 
 // imgCols is the width of the image column's picture.
@@ -206,12 +199,12 @@ func shapeText(s nn.Shape) string {
 func (t *layersTab) paneView(l layersLayout, st views.Styles) (head, body string) {
 	switch {
 	case t.net == nil:
-		return st.Title.Render("Layers"), st.Muted.Render(wrapText("No network yet: the activations appear when epoch 1 ends, or pause training (space) for a copy of the network as it is.", l.rw))
+		return st.Title.Render("Layers"), st.Muted.Render(views.Wrap("No network yet: the activations appear when epoch 1 ends, or pause training (space) for a copy of the network as it is.", l.rw))
 	case t.img == nil:
-		return t.layerTitle(st), st.Muted.Render(wrapText("Press enter on a digit in Samples, Mistakes or Draw to follow it through the network.", l.rw))
+		return t.layerTitle(st), st.Muted.Render(views.Wrap("Press enter on a digit in Samples, Mistakes or Draw to follow it through the network.", l.rw))
 	case !t.imgFits():
 		in := t.net.Input
-		return t.layerTitle(st), st.Bad.Render(wrapText(fmt.Sprintf("The image is %dx%d; the network takes %dx%dx%d.", t.img.Rows, t.img.Cols, in.H, in.W, in.C), l.rw))
+		return t.layerTitle(st), st.Bad.Render(views.Wrap(fmt.Sprintf("The image is %dx%d; the network takes %dx%dx%d.", t.img.Rows, t.img.Cols, in.H, in.W, in.C), l.rw))
 	case t.tr == nil || t.trImg != t.imgID:
 		return t.layerTitle(st), st.Muted.Render("computing the activations…")
 	}
@@ -287,7 +280,7 @@ func (t *layersTab) layerTitle(st views.Styles) string {
 	for _, p := range l.Params() {
 		n += len(p.W)
 	}
-	return st.Title.Render(t.net.LayerName(t.layer)) + st.Muted.Render(fmt.Sprintf(" · %s · %s · %s params", kind, shapeText(l.Out()), groupInt(n)))
+	return st.Title.Render(t.net.LayerName(t.layer)) + st.Muted.Render(fmt.Sprintf(" · %s · %s · %s params", kind, shapeText(l.Out()), views.GroupInt(n)))
 }
 
 // zoomMapScale is the scale of the zoomed map.
@@ -326,7 +319,7 @@ func (t *layersTab) zoomView(l layersLayout, st views.Styles) (string, string) {
 	if isConv && l.bodyH-mathH >= conv.K+2 {
 		kern = t.zoomKernels(conv, l.rw, l.bodyH-mathH, st)
 	}
-	top := lipgloss.JoinHorizontal(lipgloss.Top, fitBlock(m, mapW, mathH), strings.Repeat(" ", layersGap), fitBlock(math, max(0, mathW), mathH))
+	top := lipgloss.JoinHorizontal(lipgloss.Top, views.FitBlock(m, mapW, mathH), strings.Repeat(" ", layersGap), views.FitBlock(math, max(0, mathW), mathH))
 	if kern != "" {
 		top += "\n" + kern
 	}
@@ -350,7 +343,7 @@ func (t *layersTab) zoomKernels(conv *nn.Conv2D, w, h int, st views.Styles) stri
 		title = fmt.Sprintf("kernel of channel %d", t.channel())
 	}
 	grid, _ := views.Kernels(ks, conv.K, caps, 0, w, h-1, st)
-	return st.Muted.Render(cutTo(title, w)) + "\n" + grid
+	return st.Muted.Render(views.Truncate(title, w)) + "\n" + grid
 }
 
 // splitKernel cuts an output channel's kernel [K, K, InC] into one K×K
@@ -381,7 +374,7 @@ func (t *layersTab) cellMath(v float32, w, h int, st views.Styles) string {
 	switch l := t.net.Layers[t.layer].(type) {
 	case *nn.Conv2D:
 		cell := l.Explain(in, t.row, t.col, ch)
-		return st.Muted.Render(cutTo(fmt.Sprintf("value = bias + Σ field·kernel over %d×%d×%d of %s", l.K, l.K, cell.InC, from), w)) + "\n" +
+		return st.Muted.Render(views.Truncate(fmt.Sprintf("value = bias + Σ field·kernel over %d×%d×%d of %s", l.K, l.K, cell.InC, from), w)) + "\n" +
 			views.ConvMath(cell, v, w, h-1, st)
 	case *nn.BatchNorm2D:
 		x := in[(t.row*s.W+t.col)*s.C+ch]
@@ -463,29 +456,6 @@ func keyHints(hs [][2]string, w int, st views.Styles) string {
 		used += sw
 	}
 	return b.String()
-}
-
-// cutTo shortens s to w cells with an ellipsis.
-func cutTo(s string, w int) string {
-	if lipgloss.Width(s) <= w {
-		return s
-	}
-	if w <= 1 {
-		return strings.Repeat("…", max(0, w))
-	}
-	r := []rune(s)
-	for len(r) > 0 && lipgloss.Width(string(r))+1 > w {
-		r = r[:len(r)-1]
-	}
-	return string(r) + "…"
-}
-
-// wrapText breaks s into lines of at most w cells at spaces.
-func wrapText(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	return lipgloss.NewStyle().Width(w).Render(s)
 }
 
 // click handles a mouse click in the tab: a layer in the list, a tile of the

@@ -99,17 +99,18 @@ type mistakesTab struct {
 	keys keyMap
 	page pageKeys
 	own  mistakesKeys
-	es   evalState
+	rs   *runState
 	w, h int
 
 	order        mistakeOrder
 	trueC, predC int   // filters; -1 for any class
 	list         []int // the images listed, in order
+	listEval     int   // len(rs.evals) when list was made
 	cursor       int   // into list
 }
 
-func newMistakesTab(keys keyMap, opts Options) *mistakesTab {
-	return &mistakesTab{keys: keys, page: newPageKeys(), own: newMistakesKeys(), es: newEvalState(opts), trueC: -1, predC: -1}
+func newMistakesTab(keys keyMap, rs *runState) *mistakesTab {
+	return &mistakesTab{keys: keys, page: newPageKeys(), own: newMistakesKeys(), rs: rs, trueC: -1, predC: -1}
 }
 
 func (t *mistakesTab) Title() string    { return "Mistakes" }
@@ -133,9 +134,8 @@ const topK = 3
 const detailTopLines = 1 + topK
 
 func (t *mistakesTab) Update(msg tea.Msg) tea.Cmd {
-	if t.es.update(msg) {
+	if t.listEval != len(t.rs.evals) { // a new evaluation: list its images
 		t.refresh(true)
-		return nil
 	}
 	switch msg := msg.(type) {
 	case showPairMsg:
@@ -143,9 +143,9 @@ func (t *mistakesTab) Update(msg tea.Msg) tea.Cmd {
 		t.refresh(false)
 	case tea.KeyPressMsg:
 		if key.Matches(msg, exportKey) {
-			return t.es.export()
+			return t.rs.exportReport()
 		}
-		t.es.keyPressed()
+		t.rs.keyPressed()
 		return t.key(msg)
 	case tea.MouseClickMsg:
 		l := t.gridLayout()
@@ -162,7 +162,7 @@ func (t *mistakesTab) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, t.keys.Open):
 		if t.cursor < len(t.list) {
-			return inspectImage(&t.es, t.list[t.cursor])
+			return inspectImage(t.rs, t.list[t.cursor])
 		}
 		return nil
 	case key.Matches(msg, o.Order):
@@ -197,12 +197,7 @@ func cycleClass(c, k, d int) int {
 }
 
 // classCount is the number of classes the filters cycle through.
-func (t *mistakesTab) classCount() int {
-	if t.es.ev != nil && t.es.ev.K > 0 {
-		return t.es.ev.K
-	}
-	return len(t.es.classes)
-}
+func (t *mistakesTab) classCount() int { return t.rs.classCount() }
 
 // refresh lists the images again. With keep the selected image stays
 // selected if it is still listed; otherwise, or if it is not, the first one
@@ -212,19 +207,19 @@ func (t *mistakesTab) refresh(keep bool) {
 	if keep && t.cursor < len(t.list) {
 		sel = t.list[t.cursor]
 	}
-	t.list, t.cursor = nil, 0
-	if !t.es.perImage() {
+	t.list, t.cursor, t.listEval = nil, 0, len(t.rs.evals)
+	if !t.rs.perImage() {
 		return
 	}
-	t.list = pickImages(t.es.ev, t.trueC, t.predC, t.order)
+	t.list = pickImages(t.rs.ev(), t.trueC, t.predC, t.order)
 	if i := slices.Index(t.list, sel); i >= 0 {
 		t.cursor = i
 	}
 }
 
 func (t *mistakesTab) gridLayout() views.GridLayout {
-	p := planPanes(t.w, t.h, &t.es, detailTopLines)
-	return tileLayout(p.gridW, p.h, &t.es)
+	p := planPanes(t.w, t.h, t.rs, detailTopLines)
+	return tileLayout(p.gridW, p.h, t.rs)
 }
 
 // title says what the list holds and how it is sorted.
@@ -232,49 +227,42 @@ func (t *mistakesTab) title(st views.Styles) string {
 	n := len(t.list)
 	order := st.Muted.Render(" · sorted by ") + st.Text.Render(t.order.String())
 	if t.trueC >= 0 && t.predC >= 0 {
-		what := fmt.Sprintf("true %s predicted as %s", t.es.className(t.trueC), t.es.className(t.predC))
+		what := fmt.Sprintf("true %s predicted as %s", t.rs.className(t.trueC), t.rs.className(t.predC))
 		if t.trueC == t.predC {
 			what += " (right)"
 		}
-		return st.Title.Render(groupInt(n)+plural(n, " image", " images")) + st.Text.Render(": "+what) + order
+		return st.Title.Render(views.Plural(n, "image")) + st.Text.Render(": "+what) + order
 	}
-	total := t.es.wrong
+	total := t.rs.latest().wrong
 	var s string
 	if t.trueC >= 0 || t.predC >= 0 {
-		s = st.Title.Render(groupInt(n)) + st.Text.Render(" of "+groupInt(total)+plural(total, " mistake", " mistakes"))
+		s = st.Title.Render(views.GroupInt(n)) + st.Text.Render(" of "+views.Plural(total, "mistake"))
 	} else {
-		s = st.Title.Render(groupInt(n)+plural(n, " mistake", " mistakes")) + st.Text.Render(" in "+groupInt(t.es.ev.N))
+		s = st.Title.Render(views.Plural(n, "mistake")) + st.Text.Render(" in "+views.GroupInt(t.rs.ev().N))
 	}
 	filter := func(name string, c int) string {
 		if c < 0 {
 			return st.Muted.Render(name + " any")
 		}
-		return st.Muted.Render(name+" ") + st.Accent.Render(t.es.className(c))
+		return st.Muted.Render(name+" ") + st.Accent.Render(t.rs.className(c))
 	}
 	return s + order + st.Muted.Render(" · ") + filter("true", t.trueC) + st.Muted.Render(" · ") + filter("pred", t.predC)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 func (t *mistakesTab) View(st views.Styles) string {
 	if t.w <= 0 || t.h <= 0 {
 		return ""
 	}
-	if t.es.n() == 0 {
+	if t.rs.n() == 0 {
 		return st.Muted.Render("Mistakes: no test images to show")
 	}
-	if !t.es.perImage() {
-		return st.Title.Render("Mistakes") + "\n\n" + t.es.noPredictions(st) + "\n" +
+	if !t.rs.perImage() {
+		return st.Title.Render("Mistakes") + "\n\n" + t.rs.noPredictions(st) + "\n" +
 			st.Muted.Render("This tab lists every test image the network gets wrong, most confident first.") +
-			"\n\n" + t.es.noteLine(st)
+			"\n\n" + t.rs.noteLine(st)
 	}
-	p := planPanes(t.w, t.h, &t.es, detailTopLines)
-	l := tileLayout(p.gridW, p.h, &t.es)
+	p := planPanes(t.w, t.h, t.rs, detailTopLines)
+	l := tileLayout(p.gridW, p.h, t.rs)
 	start := pageStart(t.cursor, l)
 	ids := t.list[start:min(len(t.list), start+l.PerPage())]
 
@@ -282,7 +270,7 @@ func (t *mistakesTab) View(st views.Styles) string {
 	if per := l.PerPage(); per > 0 && len(t.list) > per {
 		status += st.Muted.Render(fmt.Sprintf(" · page %d of %d", start/per+1, (len(t.list)+per-1)/per))
 	}
-	status += st.Muted.Render(fmt.Sprintf(" · epoch %d", t.es.epoch))
+	status += st.Muted.Render(fmt.Sprintf(" · epoch %d", t.rs.latest().epoch))
 	var grid, detail string
 	if len(t.list) == 0 {
 		grid = st.Muted.Render("no images match")
@@ -290,12 +278,13 @@ func (t *mistakesTab) View(st views.Styles) string {
 			grid += "\n" + st.Muted.Render("x clears the filters")
 		}
 	} else {
-		grid = tileGrid(&t.es, ids, t.cursor-start, p.gridW, p.h, st)
-		detail = detailPane(&t.es, t.list[t.cursor], topK, p, st)
+		grid = tileGrid(t.rs, ids, t.cursor-start, p.gridW, p.h, st)
+		detail = detailPane(t.rs, t.list[t.cursor], topK, p, st)
 	}
-	hint := t.es.noteLine(st)
+	hint := t.rs.noteLine(st)
 	if hint == "" {
-		hint = hintLine(t.w, st, "o order", "t/T true", "g/G pred", "x clear", "n/p page", "enter layers", "e export", "? all keys")
+		hint = keyHints([][2]string{{"o", "order"}, {"t/T", "true"}, {"g/G", "pred"}, {"x", "clear"}, {"n/p", "page"},
+			{"enter", "layers"}, {"e", "export"}, {"?", "all keys"}}, t.w, st)
 	}
 	return paneScreen(status, grid, detail, hint, p, t.w)
 }

@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,7 +10,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
-	"github.com/charmbracelet/x/ansi"
 
 	"convscope/nn"
 	"convscope/views"
@@ -33,12 +30,14 @@ type runInfo struct {
 	cfg     nn.Config
 	canSave bool
 	outDir  string
+	explore bool // a saved model: nothing trains, so nothing pauses or saves
 }
 
 type clearNoteMsg struct{ id int }
 
-// model is the root model: tabs, keys, styles, and the run's state for the
-// header. Training's messages go to every tab.
+// model is the root model: tabs, keys, styles, and the run's state (rs),
+// which it updates once per message before passing training's messages to
+// every tab.
 type model struct {
 	ctl  controller
 	info runInfo
@@ -50,28 +49,28 @@ type model struct {
 	st      views.Styles
 
 	w, h     int
+	headerH  int // the header's height at width w (it grows for a long note or error)
 	tabs     []tab
 	active   int
 	spans    []views.Span // columns of each tab's title, for clicks
 	showHelp bool
 
-	state    views.RunState
-	last     nn.Progress     // the latest report
-	stats    []nn.EpochStats // finished epochs, Eval dropped
-	trainErr error           // what training returned, if it failed
-	note     string
-	noteBad  bool
-	noteID   int
+	rs      *runState
+	state   views.RunState // the header's: paused is the UI's, the rest follows rs.state
+	note    string
+	noteBad bool
+	noteID  int
 }
 
-func newModel(ctl controller, info runInfo, tabs []tab) *model {
+// newModel is the root model over the run state rs, which tabs read.
+func newModel(ctl controller, info runInfo, rs *runState, tabs []tab) *model {
 	m := &model{
 		ctl: ctl, info: info, keys: newKeyMap(), help: help.New(),
-		dark: true, profile: colorprofile.TrueColor, tabs: tabs,
+		dark: true, profile: colorprofile.TrueColor, tabs: tabs, rs: rs, headerH: views.HeaderLines,
 	}
-	if !info.canSave {
-		m.keys.Save.SetHelp("s", "save (not yet)")
-	}
+	// Only what applies is offered: a saved model neither trains nor saves.
+	m.keys.Save.SetEnabled(info.canSave && !info.explore)
+	m.keys.Pause.SetEnabled(!info.explore)
 	m.restyle()
 	return m
 }
@@ -92,11 +91,12 @@ func (m *model) restyle() {
 }
 
 // bodyHeight is the height left to the active tab.
-func (m *model) bodyHeight() int { return max(0, m.h-2-views.HeaderLines) }
+func (m *model) bodyHeight() int { return max(0, m.h-2-m.headerH) }
 
 // bodyTop is the first screen row of the active tab.
-const bodyTop = 1 + views.HeaderLines
+func (m *model) bodyTop() int { return 1 + m.headerH }
 
+// layout gives the tabs their sizes.
 func (m *model) layout() {
 	m.help.SetWidth(m.w)
 	for _, t := range m.tabs {
@@ -104,20 +104,54 @@ func (m *model) layout() {
 	}
 }
 
+// relayout follows the header's height (a note or error may need more
+// lines) and the tab bar's click targets after a message.
+func (m *model) relayout() {
+	if m.w <= 0 {
+		return
+	}
+	if hh := views.HeaderHeight(m.headerData(), m.w); hh != m.headerH {
+		m.headerH = hh
+		m.layout()
+	}
+	m.spans = m.tabBarSpans()
+}
+
+// tabBar draws the tab titles and gives the columns of each.
+func (m *model) tabBar() (string, []views.Span) {
+	titles := make([]string, len(m.tabs))
+	for i, t := range m.tabs {
+		titles[i] = t.Title()
+	}
+	return views.Tabs(titles, m.active, "", m.w, m.st)
+}
+
+func (m *model) tabBarSpans() []views.Span {
+	_, spans := m.tabBar()
+	return spans
+}
+
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	m.relayout()
+	return m, cmd
+}
+
+func (m *model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
+		m.headerH = max(views.HeaderLines, views.HeaderHeight(m.headerData(), m.w))
 		m.layout()
-		return m, nil
+		return nil
 	case tea.BackgroundColorMsg:
 		m.dark = msg.IsDark()
 		m.restyle()
-		return m, nil
+		return nil
 	case tea.ColorProfileMsg:
 		m.profile = msg.Profile
 		m.restyle()
-		return m, nil
+		return nil
 	case eventsMsg:
 		cmds := make([]tea.Cmd, 0, len(msg)+1)
 		done := false
@@ -130,52 +164,39 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if !done {
 			cmds = append(cmds, m.ctl.Next())
 		}
-		return m, tea.Batch(cmds...)
-	case progressMsg, epochMsg, snapshotMsg, savedMsg, trainDoneMsg:
-		return m, m.event(msg)
+		return tea.Batch(cmds...)
+	case progressMsg, epochMsg, snapshotMsg, savedMsg, trainDoneMsg, exportedMsg:
+		return m.event(msg)
 	case historyMsg:
-		m.stats = append(m.stats, msg...)
-		return m, m.broadcast(msg)
+		m.rs.update(msg)
+		return m.broadcast(msg)
 	case switchTabMsg:
 		if msg.i >= 0 && msg.i < len(m.tabs) {
 			m.setActive(msg.i)
 		}
-		return m, nil
+		return nil
 	case clearNoteMsg:
 		if msg.id == m.noteID {
 			m.note = ""
 		}
-		return m, nil
+		return nil
 	case tea.KeyPressMsg:
-		return m, m.key(msg)
+		return m.key(msg)
 	case tea.MouseMsg:
-		return m, m.mouse(msg)
+		return m.mouse(msg)
 	}
-	return m, m.broadcast(msg)
+	return m.broadcast(msg)
 }
 
-// event updates the header's figures from a training message and passes it
-// to every tab.
+// event updates the run state from a training message (once, here) and
+// passes the message to every tab.
 func (m *model) event(msg tea.Msg) tea.Cmd {
+	m.rs.update(msg)
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
-	case progressMsg:
-		m.last = nn.Progress(msg)
+	case progressMsg, epochMsg:
 		if m.state == views.StateStarting {
 			m.state = views.StateTraining
-		}
-	case epochMsg:
-		m.last = msg.p
-		if m.state == views.StateStarting {
-			m.state = views.StateTraining
-		}
-		if s := msg.p.Stats; s != nil {
-			c := *s
-			c.Eval = nil
-			m.stats = append(m.stats, c)
-		}
-		if msg.hookErr != nil {
-			cmd = m.setNote("epoch hook: "+msg.hookErr.Error(), true)
 		}
 	case savedMsg:
 		if msg.err != nil {
@@ -184,15 +205,7 @@ func (m *model) event(msg tea.Msg) tea.Cmd {
 			cmd = m.setNote("saved "+msg.path, false)
 		}
 	case trainDoneMsg:
-		switch {
-		case msg.err == nil:
-			m.state = views.StateFinished
-		case errors.Is(msg.err, context.Canceled):
-			m.state = views.StateStopped
-		default:
-			m.state = views.StateFailed
-			m.trainErr = msg.err
-		}
+		m.state = m.rs.state
 		m.keys.Pause.SetEnabled(false)
 	}
 	return tea.Batch(cmd, m.broadcast(msg))
@@ -239,7 +252,7 @@ func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Save):
 		cmd, ok := m.ctl.Save()
 		if !ok {
-			return m.setNote("saving arrives with checkpoints", false)
+			return m.setNote("this program has no checkpoint to write", true)
 		}
 		if cmd == nil {
 			return tea.Batch(m.setNote("saving at the next batch…", false))
@@ -285,6 +298,7 @@ func (m *model) mouse(msg tea.MouseMsg) tea.Cmd {
 		}
 		return nil
 	}
+	bodyTop := m.bodyTop()
 	if m.showHelp || ms.Y < bodyTop || ms.Y >= bodyTop+m.bodyHeight() {
 		return nil
 	}
@@ -311,18 +325,19 @@ func (m *model) mouse(msg tea.MouseMsg) tea.Cmd {
 // headerData gathers the header's figures.
 func (m *model) headerData() views.HeaderData {
 	cfg := m.info.cfg
-	p := m.last
+	p := m.rs.last
+	stats := m.rs.stats
 	d := views.HeaderData{
 		Network: m.info.network, Optimizer: cfg.Optimizer.String(), LR: cfg.LR, Schedule: cfg.Schedule.String(), Batch: cfg.Batch, Seed: cfg.Seed,
 		State: m.state, Epoch: p.Epoch, Epochs: cfg.Epochs,
 		Seen: p.Seen, Total: p.Total, Elapsed: p.Elapsed, ImagesPerSec: p.ImagesPerSec,
 		TrainLoss: p.TrainLoss, TrainAcc: p.TrainAcc,
-		Done: len(m.stats), Note: m.note, NoteBad: m.noteBad,
+		Done: len(stats), Note: m.note, NoteBad: m.noteBad, Saved: m.info.explore,
 	}
 	if p.Epochs > 0 {
 		d.Epochs = p.Epochs
 	}
-	for _, s := range m.stats {
+	for _, s := range stats {
 		d.RunTime += time.Duration((s.Seconds + s.EvalSeconds) * float64(time.Second))
 		if d.BestEpoch == 0 || s.TestAcc > d.BestAcc {
 			d.BestAcc, d.BestEpoch = s.TestAcc, s.Epoch
@@ -334,12 +349,12 @@ func (m *model) headerData() views.HeaderData {
 			d.LRNow = p.LR
 		}
 	}
-	if n := len(m.stats); n > 0 && (m.state == views.StateFinished || m.state == views.StateStopped || m.state == views.StateFailed) {
-		s := m.stats[n-1]
+	if n := len(stats); n > 0 && (m.state == views.StateFinished || m.state == views.StateStopped || m.state == views.StateFailed) {
+		s := stats[n-1]
 		d.TrainLoss, d.TrainAcc, d.TestLoss, d.TestAcc = s.TrainLoss, s.TrainAcc, s.TestLoss, s.TestAcc
 	}
-	if m.trainErr != nil {
-		d.Err = m.trainErr.Error()
+	if m.rs.err != nil {
+		d.Err = m.rs.err.Error()
 	}
 	return d
 }
@@ -349,8 +364,8 @@ func (m *model) View() tea.View {
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = "convscope"
-	if m.last.Epochs > 0 {
-		v.WindowTitle = fmt.Sprintf("convscope · epoch %d/%d", m.last.Epoch, m.last.Epochs)
+	if p := m.rs.last; p.Epochs > 0 && !m.info.explore {
+		v.WindowTitle = fmt.Sprintf("convscope · epoch %d/%d", p.Epoch, p.Epochs)
 	}
 	return v
 }
@@ -363,12 +378,7 @@ func (m *model) render() string {
 	if m.w < minWidth || m.h < minHeight {
 		return views.TooSmall(m.w, m.h, minWidth, minHeight, m.st)
 	}
-	titles := make([]string, len(m.tabs))
-	for i, t := range m.tabs {
-		titles[i] = t.Title()
-	}
-	bar, spans := views.Tabs(titles, m.active, "", m.w, m.st)
-	m.spans = spans
+	bar, _ := m.tabBar()
 
 	var body, footer string
 	if m.showHelp {
@@ -381,19 +391,18 @@ func (m *model) render() string {
 		t := m.tabs[m.active]
 		body = t.View(m.st)
 		if e, ok := t.(exactTab); !ok || !e.ExactSize() {
-			body = fitBlock(body, m.w, m.bodyHeight())
+			body = views.FitBlock(body, m.w, m.bodyHeight())
 		}
 		footer = m.help.ShortHelpView(m.keys.ShortHelp())
 	}
 	if m.showHelp {
-		body = fitBlock(body, m.w, m.bodyHeight())
+		body = views.FitBlock(body, m.w, m.bodyHeight())
 	}
-	return strings.Join([]string{
-		bar,
-		views.Header(m.headerData(), m.w, m.st),
-		body,
-		fitBlock(footer, m.w, 1),
-	}, "\n")
+	parts := []string{bar, views.FitBlock(views.Header(m.headerData(), m.w, m.st), m.w, m.headerH)}
+	if m.bodyHeight() > 0 {
+		parts = append(parts, body)
+	}
+	return strings.Join(append(parts, views.FitBlock(footer, m.w, 1)), "\n")
 }
 
 // helpView is the full help: every key, the active tab's own keys, and how
@@ -406,7 +415,7 @@ func (m *model) helpView() string {
 	if kh, ok := m.tabs[m.active].(keyHelper); ok {
 		b.WriteString("\n" + st.Title.Render("On the "+m.tabs[m.active].Title()+" tab") + "\n")
 		for _, k := range kh.KeyHelp() {
-			b.WriteString(fmt.Sprintf("%s %s\n", st.Accent.Render(fmt.Sprintf("%-6s", k.Help().Key)), st.Text.Render(k.Help().Desc)))
+			b.WriteString(st.Accent.Render(views.PadEnd(k.Help().Key, 6)) + " " + st.Text.Render(k.Help().Desc) + "\n")
 		}
 	}
 	b.WriteString("\n" + st.Title.Render("Reading the charts") + "\n")
@@ -416,31 +425,8 @@ func (m *model) helpView() string {
 	if m.info.outDir != "" {
 		b.WriteString("\n" + st.Muted.Render("run folder ") + st.Text.Render(m.info.outDir) + "\n")
 	}
-	if !m.info.canSave {
-		b.WriteString("\n" + st.Muted.Render("saving arrives with checkpoints") + "\n")
+	if m.info.explore {
+		b.WriteString("\n" + st.Muted.Render("a saved model: nothing trains, so there is nothing to pause or save") + "\n")
 	}
 	return lipgloss.NewStyle().Padding(0, 1).Render(b.String())
-}
-
-// fitBlock cuts or pads s to exactly h lines of width w.
-func fitBlock(s string, w, h int) string {
-	if h <= 0 {
-		return ""
-	}
-	lines := strings.Split(s, "\n")
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for i, l := range lines {
-		lw := lipgloss.Width(l)
-		if lw > w {
-			l = ansi.Truncate(l, w, "")
-			lw = lipgloss.Width(l)
-		}
-		lines[i] = l + strings.Repeat(" ", w-lw)
-	}
-	for len(lines) < h {
-		lines = append(lines, strings.Repeat(" ", w))
-	}
-	return strings.Join(lines, "\n")
 }

@@ -42,7 +42,8 @@ var testCfg = nn.Config{Epochs: 10, Batch: 64, LR: 0.001, Optimizer: "adam", See
 func newTestModel(t testing.TB, w, h int) (*model, *fakeCtl) {
 	t.Helper()
 	ctl := &fakeCtl{canSave: true}
-	m := newModel(ctl, runInfo{network: "paper-cnn 28x28x1 → 10 classes, 214826 params", cfg: testCfg, canSave: true}, newTabs(newKeyMap(), Options{}))
+	rs := newRunState(Options{})
+	m := newModel(ctl, runInfo{network: "paper-cnn 28x28x1 → 10 classes, 214826 params", cfg: testCfg, canSave: true}, rs, newTabs(newKeyMap(), rs, nil))
 	m.profile = colorprofile.TrueColor
 	m.restyle()
 	send(m, tea.WindowSizeMsg{Width: w, Height: h})
@@ -217,20 +218,24 @@ func TestMouseSelectsTab(t *testing.T) {
 
 // recordTab is a tab that keeps the messages it gets.
 type recordTab struct {
-	placeholderTab
-	got []tea.Msg
+	title string
+	w, h  int
+	got   []tea.Msg
 }
 
-func (r *recordTab) Update(msg tea.Msg) tea.Cmd { r.got = append(r.got, msg); return nil }
+func (r *recordTab) Title() string               { return r.title }
+func (r *recordTab) SetSize(w, h int)            { r.w, r.h = w, h }
+func (r *recordTab) View(st views.Styles) string { return r.title }
+func (r *recordTab) Update(msg tea.Msg) tea.Cmd  { r.got = append(r.got, msg); return nil }
 
 func TestMessagesReachTabs(t *testing.T) {
 	m, _ := newTestModel(t, 80, 24)
-	a, b := &recordTab{placeholderTab: placeholderTab{title: "A"}}, &recordTab{placeholderTab: placeholderTab{title: "B"}}
+	a, b := &recordTab{title: "A"}, &recordTab{title: "B"}
 	m.tabs = []tab{a, b}
 	send(m, press("1"))
 	send(m, eventsMsg{progressMsg{Epoch: 1, Total: 10, Seen: 1}, snapshotMsg{}})
 	send(m, press("j"))
-	send(m, tea.MouseClickMsg{X: 3, Y: bodyTop + 2, Button: tea.MouseLeft})
+	send(m, tea.MouseClickMsg{X: 3, Y: m.bodyTop() + 2, Button: tea.MouseLeft})
 	if len(b.got) != 2 {
 		t.Errorf("inactive tab got %d messages, want the 2 from training: %v", len(b.got), b.got)
 	}
@@ -287,8 +292,8 @@ func TestSaveKey(t *testing.T) {
 
 	ctl.canSave = false
 	send(m, press("s"))
-	if !strings.Contains(ansi.Strip(content(m)), "saving arrives with checkpoints") {
-		t.Errorf("without Save the header should say saving is not there yet:\n%s", ansi.Strip(content(m)))
+	if !strings.Contains(ansi.Strip(content(m)), "this program has no checkpoint to write") {
+		t.Errorf("without Save the header should say there is nothing to save:\n%s", ansi.Strip(content(m)))
 	}
 }
 
@@ -344,8 +349,9 @@ func TestTooSmallAndResize(t *testing.T) {
 		send(m, tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
 		checkScreen(t, m, sz.w, sz.h)
 		for i, tb := range m.tabs {
-			if p, ok := tb.(*placeholderTab); ok && (p.w != sz.w || p.h != sz.h-5) {
-				t.Errorf("tab %d has size %dx%d at %dx%d, want %dx%d", i, p.w, p.h, sz.w, sz.h, sz.w, sz.h-5)
+			w, h := tabSize(tb)
+			if w != sz.w || h != sz.h-5 {
+				t.Errorf("tab %d (%s) has size %dx%d at %dx%d, want %dx%d", i, tb.Title(), w, h, sz.w, sz.h, sz.w, sz.h-5)
 			}
 		}
 	}
@@ -450,4 +456,25 @@ func TestHeaderRate(t *testing.T) {
 			t.Errorf("schedule %s: screen lacks %q:\n%s", sched, want, screen)
 		}
 	}
+}
+
+// tabSize is the size the root gave a tab.
+func tabSize(tb tab) (w, h int) {
+	switch t := tb.(type) {
+	case *trainTab:
+		return t.w, t.h
+	case *samplesTab:
+		return t.w, t.h
+	case *mistakesTab:
+		return t.w, t.h
+	case *confusionTab:
+		return t.w, t.h
+	case *layersTab:
+		return t.w, t.h
+	case *drawTab:
+		return t.w, t.h
+	case *recordTab:
+		return t.w, t.h
+	}
+	panic(fmt.Sprintf("tabSize: unknown tab %T", tb))
 }

@@ -21,8 +21,6 @@ type hooks struct {
 	save func(epoch int) (string, error)
 	// snapshot returns a copy of the network the UI may keep.
 	snapshot func() *nn.Net
-	// onEpoch is called with each finished epoch's figures.
-	onEpoch func(nn.EpochStats) error
 }
 
 // Messages from the training goroutine.
@@ -31,9 +29,8 @@ type (
 	progressMsg nn.Progress
 	// epochMsg is an EpochDone report, with a copy of the network as it was.
 	epochMsg struct {
-		p       nn.Progress
-		net     *nn.Net // nil when no snapshot hook
-		hookErr error   // from the OnEpoch hook
+		p   nn.Progress
+		net *nn.Net // nil when no snapshot hook
 	}
 	// snapshotMsg carries a copy of the network, taken when training paused.
 	snapshotMsg struct{ net *nn.Net }
@@ -122,9 +119,6 @@ func (r *runner) report(p nn.Progress) {
 	r.mu.Unlock()
 	if p.Kind == nn.EpochDone {
 		m := epochMsg{p: p}
-		if r.hooks.onEpoch != nil && p.Stats != nil {
-			m.hookErr = r.hooks.onEpoch(*p.Stats)
-		}
 		if r.hooks.snapshot != nil {
 			m.net = r.hooks.snapshot()
 		}

@@ -56,7 +56,7 @@ func fakeEpochs(epochs, batches int) trainFunc {
 func TestRunnerNeverWaitsForUI(t *testing.T) {
 	var epochs atomic.Int32
 	r := startRunner(context.Background(), fakeEpochs(5, 2000), hooks{
-		onEpoch: func(nn.EpochStats) error { epochs.Add(1); return nil },
+		snapshot: func() *nn.Net { epochs.Add(1); return nil },
 	})
 	select {
 	case <-r.done:
@@ -83,7 +83,7 @@ func TestRunnerNeverWaitsForUI(t *testing.T) {
 		t.Errorf("got %d batch reports, epochs %v, %d done; want 10000, [1 2 3 4 5], 1", batches, epochOrder, done)
 	}
 	if epochs.Load() != 5 {
-		t.Errorf("OnEpoch ran %d times, want 5", epochs.Load())
+		t.Errorf("the epoch snapshot ran %d times, want 5", epochs.Load())
 	}
 	if _, ok := msgs[len(msgs)-1].(trainDoneMsg); !ok {
 		t.Errorf("the last message is %T, want trainDoneMsg", msgs[len(msgs)-1])

@@ -18,13 +18,13 @@ import (
 type samplesTab struct {
 	keys   keyMap
 	page   pageKeys
-	es     evalState
+	rs     *runState
 	w, h   int
 	cursor int // the selected test image
 }
 
-func newSamplesTab(keys keyMap, opts Options) *samplesTab {
-	return &samplesTab{keys: keys, page: newPageKeys(), es: newEvalState(opts)}
+func newSamplesTab(keys keyMap, rs *runState) *samplesTab {
+	return &samplesTab{keys: keys, page: newPageKeys(), rs: rs}
 }
 
 func (t *samplesTab) Title() string    { return "Samples" }
@@ -38,27 +38,24 @@ func (t *samplesTab) KeyHelp() []key.Binding {
 }
 
 func (t *samplesTab) Update(msg tea.Msg) tea.Cmd {
-	if t.es.update(msg) {
-		return nil
-	}
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		if key.Matches(msg, exportKey) {
-			return t.es.export()
+			return t.rs.exportReport()
 		}
-		t.es.keyPressed()
-		n := t.es.n()
+		t.rs.keyPressed()
+		n := t.rs.n()
 		if n == 0 {
 			return nil
 		}
 		if key.Matches(msg, t.keys.Open) {
-			return inspectImage(&t.es, t.cursor)
+			return inspectImage(t.rs, t.cursor)
 		}
 		t.cursor = gridMove(t.cursor, n, t.gridLayout(), msg, t.keys, t.page)
 	case tea.MouseClickMsg:
 		if i, ok := gridClick(msg, t.gridLayout()); ok {
 			start := pageStart(t.cursor, t.gridLayout())
-			if start+i < t.es.n() {
+			if start+i < t.rs.n() {
 				t.cursor = start + i
 			}
 		}
@@ -68,72 +65,82 @@ func (t *samplesTab) Update(msg tea.Msg) tea.Cmd {
 
 // gridLayout is the layout of the tiles at the tab's size.
 func (t *samplesTab) gridLayout() views.GridLayout {
-	p := planPanes(t.w, t.h, &t.es, 0)
-	return tileLayout(p.gridW, p.h, &t.es)
+	p := planPanes(t.w, t.h, t.rs, 0)
+	return tileLayout(p.gridW, p.h, t.rs)
 }
 
 func (t *samplesTab) View(st views.Styles) string {
 	if t.w <= 0 || t.h <= 0 {
 		return ""
 	}
-	n := t.es.n()
+	n := t.rs.n()
 	if n == 0 {
 		return st.Muted.Render("Samples: no test images to show")
 	}
-	p := planPanes(t.w, t.h, &t.es, 0)
-	l := tileLayout(p.gridW, p.h, &t.es)
+	p := planPanes(t.w, t.h, t.rs, 0)
+	l := tileLayout(p.gridW, p.h, t.rs)
 	start := pageStart(t.cursor, l)
 	ids := make([]int, 0, l.PerPage())
 	for i := start; i < min(n, start+l.PerPage()); i++ {
 		ids = append(ids, i)
 	}
-	grid := tileGrid(&t.es, ids, t.cursor-start, p.gridW, p.h, st)
+	grid := tileGrid(t.rs, ids, t.cursor-start, p.gridW, p.h, st)
 
 	var status strings.Builder
 	status.WriteString(st.Title.Render("Test images"))
 	if per := l.PerPage(); per > 0 {
-		status.WriteString(st.Text.Render(fmt.Sprintf(" %s–%s of %s", groupInt(start+1), groupInt(start+len(ids)), groupInt(n))))
-		status.WriteString(st.Muted.Render(fmt.Sprintf(" · page %s of %s", groupInt(start/per+1), groupInt((n+per-1)/per))))
+		status.WriteString(st.Text.Render(fmt.Sprintf(" %s–%s of %s", views.GroupInt(start+1), views.GroupInt(start+len(ids)), views.GroupInt(n))))
+		status.WriteString(st.Muted.Render(fmt.Sprintf(" · page %s of %s", views.GroupInt(start/per+1), views.GroupInt((n+per-1)/per))))
 	}
 	status.WriteString(st.Muted.Render(" · "))
-	status.WriteString(evalSummary(&t.es, st))
-	hint := t.es.noteLine(st)
+	status.WriteString(evalSummary(t.rs, st))
+	hint := t.rs.noteLine(st)
 	if hint == "" {
-		hint = hintLine(t.w, st, "←↓↑→/hjkl move", "n/p page", "enter layers", "e export", "? all keys")
+		hint = keyHints([][2]string{{"←↓↑→", "move"}, {"n/p", "page"}, {"enter", "layers"}, {"e", "export"}, {"?", "all keys"}}, t.w, st)
 	}
-	return paneScreen(status.String(), grid, detailPane(&t.es, t.cursor, 0, p, st), hint, p, t.w)
+	return paneScreen(status.String(), grid, detailPane(t.rs, t.cursor, 0, p, st), hint, p, t.w)
 }
 
 // evalSummary says which evaluation the tab shows and how it went.
-func evalSummary(es *evalState, st views.Styles) string {
-	if !es.perImage() {
-		return es.noPredictions(st)
+func evalSummary(rs *runState, st views.Styles) string {
+	if !rs.perImage() {
+		return rs.noPredictions(st)
 	}
-	wrong := es.wrong
-	return st.Text.Render(fmt.Sprintf("epoch %d: ", es.epoch)) + st.Bad.Render(groupInt(wrong)+" wrong") +
-		st.Muted.Render(fmt.Sprintf(" (%.2f%% right)", 100*float64(es.ev.N-wrong)/float64(max(1, es.ev.N))))
+	e := rs.latest()
+	return st.Text.Render(fmt.Sprintf("epoch %d: ", e.epoch)) + st.Bad.Render(views.GroupInt(e.wrong)+" wrong") +
+		st.Muted.Render(" ("+views.Pct(float64(e.ev.N-e.wrong)/float64(max(1, e.ev.N)))+" right)")
 }
 
 // noPredictions says why there are no predictions to show.
-func (s *evalState) noPredictions(st views.Styles) string {
-	if s.ev == nil {
+func (rs *runState) noPredictions(st views.Styles) string {
+	e := rs.latest()
+	if e == nil {
 		return st.Warn.Render("no predictions yet") + st.Muted.Render(": they come when epoch 1 ends")
 	}
-	return st.Warn.Render("no predictions") + st.Muted.Render(fmt.Sprintf(": the epoch %d evaluation has no per-image results for these images", s.epoch))
+	return st.Warn.Render("no predictions") + st.Muted.Render(fmt.Sprintf(": the epoch %d evaluation has no per-image results for these images", e.epoch))
 }
 
 // inspectImage returns the command that shows test image i on the Layers tab.
-func inspectImage(es *evalState, i int) tea.Cmd {
-	s := es.test
-	if s == nil || i < 0 || i >= s.N {
+func inspectImage(rs *runState, i int) tea.Cmd {
+	msg, ok := rs.testImage(i)
+	if !ok {
 		return nil
 	}
-	return goTo(tabLayers, inspectMsg{
+	return goTo(tabLayers, msg)
+}
+
+// testImage is test image i as the Layers tab takes it.
+func (rs *runState) testImage(i int) (inspectMsg, bool) {
+	s := rs.test
+	if s == nil || i < 0 || i >= s.N {
+		return inspectMsg{}, false
+	}
+	return inspectMsg{
 		Pixels: append([]uint8(nil), s.Image(i)...),
 		Rows:   s.Rows, Cols: s.Cols,
-		Label:  es.label(i),
+		Label:  rs.label(i),
 		Source: "test #" + strconv.Itoa(i),
-	})
+	}, true
 }
 
 // pageKeys are the keys that turn pages of a grid of tiles.
@@ -226,34 +233,34 @@ func gridClick(msg tea.MouseClickMsg, l views.GridLayout) (int, bool) {
 const tileShrink = 2
 
 // tileSize is the size of a tile's image.
-func tileSize(es *evalState) (rows, cols int) {
-	return (es.test.Rows + tileShrink - 1) / tileShrink, (es.test.Cols + tileShrink - 1) / tileShrink
+func tileSize(rs *runState) (rows, cols int) {
+	return (rs.test.Rows + tileShrink - 1) / tileShrink, (rs.test.Cols + tileShrink - 1) / tileShrink
 }
 
 // tileLayout is the grid of tiles in a w×h pane, below which nothing else goes.
-func tileLayout(w, h int, es *evalState) views.GridLayout {
-	if es.test == nil {
+func tileLayout(w, h int, rs *runState) views.GridLayout {
+	if rs.test == nil {
 		return views.GridLayout{}
 	}
-	rows, cols := tileSize(es)
+	rows, cols := tileSize(rs)
 	return views.GridSize(w, h, rows, cols)
 }
 
 // tileGrid draws test images ids as a grid in a w×h pane; cursor indexes ids.
-func tileGrid(es *evalState, ids []int, cursor, w, h int, st views.Styles) string {
+func tileGrid(rs *runState, ids []int, cursor, w, h int, st views.Styles) string {
 	if len(ids) == 0 || w <= 0 || h <= 0 {
 		return ""
 	}
-	rows, cols := tileSize(es)
+	rows, cols := tileSize(rs)
 	items := make([]views.DigitItem, len(ids))
 	for j, i := range ids {
 		items[j] = views.DigitItem{
-			Pixels: shrink(es.test.Image(i), es.test.Rows, es.test.Cols, tileShrink),
+			Pixels: shrink(rs.test.Image(i), rs.test.Rows, rs.test.Cols, tileShrink),
 			Rows:   rows, Cols: cols,
-			Label: es.label(i), Pred: es.pred(i),
+			Label: rs.label(i), Pred: rs.pred(i),
 		}
 	}
-	out, _ := views.Grid(items, es.classes, cursor, w, h, st)
+	out, _ := views.Grid(items, rs.classes, cursor, w, h, st)
 	return out
 }
 
@@ -305,25 +312,25 @@ const (
 // gets detailTextWant cells when the grid can spare them. textLines is the
 // height of the text beside the image beyond the probability bars (the
 // top-k summary).
-func planPanes(w, h int, es *evalState, textLines int) panes {
+func planPanes(w, h int, rs *runState, textLines int) panes {
 	p := panes{h: max(0, h-2)}
-	if es.test == nil || w <= 0 {
+	if rs.test == nil || w <= 0 {
 		p.gridW = w
 		return p
 	}
 	nameW := 0
-	for c := range max(10, len(es.classes)) {
-		nameW = max(nameW, lipgloss.Width(es.className(c)))
+	for c := range max(10, len(rs.classes)) {
+		nameW = max(nameW, lipgloss.Width(rs.className(c)))
 	}
 	textMin := probsLineMin + min(3, nameW)
 	k := 10
-	if es.ev != nil && es.ev.K > 0 {
-		k = es.ev.K
+	if rs.ev() != nil && rs.ev().K > 0 {
+		k = rs.ev().K
 	}
 	textH := k + textLines
-	_, tw := tileSize(es)
+	_, tw := tileSize(rs)
 	tiles := func(n int) int { return n*(tw+views.GridGap) - views.GridGap }
-	rows, cols := es.test.Rows, es.test.Cols
+	rows, cols := rs.test.Rows, rs.test.Cols
 	for _, try := range []struct{ scale, tiles int }{{2, 4}, {1, 2}, {1, 1}} {
 		imgW, imgH := cols*try.scale, (rows*try.scale+1)/2
 		if p.h < 1+max(imgH, textH) {
@@ -345,13 +352,13 @@ func planPanes(w, h int, es *evalState, textLines int) panes {
 
 // detailPane draws test image i in detail for a pane of p, with the topK
 // most probable classes when topK > 0.
-func detailPane(es *evalState, i, topK int, p panes, st views.Styles) string {
-	s := es.test
+func detailPane(rs *runState, i, topK int, p panes, st views.Styles) string {
+	s := rs.test
 	if s == nil || i < 0 || i >= s.N || p.detailW <= 0 || p.h <= 0 {
 		return ""
 	}
-	if !es.perImage() {
-		head := st.Title.Render("#"+strconv.Itoa(i)) + "  " + st.Muted.Render("true ") + st.Text.Render(es.className(es.label(i)))
+	if !rs.perImage() {
+		head := st.Title.Render("#"+strconv.Itoa(i)) + "  " + st.Muted.Render("true ") + st.Text.Render(rs.className(rs.label(i)))
 		lines := []string{head}
 		if p.image {
 			sc := 1
@@ -360,13 +367,13 @@ func detailPane(es *evalState, i, topK int, p panes, st views.Styles) string {
 			}
 			lines = append(lines, views.Digit(views.Upscale(s.Image(i), s.Rows, s.Cols, sc), s.Rows*sc, s.Cols*sc, st))
 		}
-		lines = append(lines, es.noPredictions(st))
-		return fitBlock(strings.Join(lines, "\n"), p.detailW, p.h)
+		lines = append(lines, rs.noPredictions(st))
+		return views.FitBlock(strings.Join(lines, "\n"), p.detailW, p.h)
 	}
 	d := views.DetailData{
 		Index: i,
-		Label: es.label(i), Pred: es.pred(i), Probs: es.probs(i), Loss: float64(es.ev.Losses[i]),
-		Classes: es.classes, TopK: topK,
+		Label: rs.label(i), Pred: rs.pred(i), Probs: rs.probs(i), Loss: float64(rs.ev().Losses[i]),
+		Classes: rs.classes, TopK: topK,
 	}
 	if p.image { // else no image: Rows and Cols stay 0
 		d.Pixels, d.Rows, d.Cols = s.Image(i), s.Rows, s.Cols
@@ -377,43 +384,9 @@ func detailPane(es *evalState, i, topK int, p panes, st views.Styles) string {
 // paneScreen puts a grid-and-detail tab together: the status line, the grid
 // beside the detail pane, and the hint line, w cells wide.
 func paneScreen(status, grid, detail, hint string, p panes, w int) string {
-	body := fitBlock(grid, p.gridW, p.h)
+	body := views.FitBlock(grid, p.gridW, p.h)
 	if p.detailW > 0 {
-		body = lipgloss.JoinHorizontal(lipgloss.Top, body, strings.Repeat(" ", paneGap), fitBlock(detail, p.detailW, p.h))
+		body = lipgloss.JoinHorizontal(lipgloss.Top, body, strings.Repeat(" ", paneGap), views.FitBlock(detail, p.detailW, p.h))
 	}
 	return strings.Join([]string{ansi.Truncate(status, w, "…"), body, ansi.Truncate(hint, w, "…")}, "\n")
-}
-
-// hintLine is the tab's last line: as many of the hints as fit in w cells.
-func hintLine(w int, st views.Styles, hints ...string) string {
-	line := ""
-	for _, h := range hints {
-		next := h
-		if line != "" {
-			next = line + " · " + h
-		}
-		if lipgloss.Width(next) > w {
-			break
-		}
-		line = next
-	}
-	return st.Muted.Render(line)
-}
-
-// groupInt writes n with thousands separators: 10,000.
-func groupInt(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

@@ -144,8 +144,9 @@ func testEpoch(epoch int, ev *nn.Eval) epochMsg {
 func evalModel(t testing.TB, w, h int, dir string) *model {
 	t.Helper()
 	opts := Options{Data: nn.Data{Test: testSet(40)}, OutDir: dir, Config: testCfg}
+	rs := newRunState(opts)
 	m := newModel(&fakeCtl{canSave: true}, runInfo{network: "paper-cnn 28x28x1 → 10 classes, 214826 params", cfg: testCfg, canSave: true, outDir: dir},
-		newTabs(newKeyMap(), opts))
+		rs, newTabs(newKeyMap(), rs, nil))
 	m.profile = colorprofile.TrueColor
 	m.restyle()
 	send(m, tea.WindowSizeMsg{Width: w, Height: h})
@@ -261,7 +262,7 @@ func TestSamplesClick(t *testing.T) {
 	s := m.tabs[tabSamples].(*samplesTab)
 	l := s.gridLayout()
 	// The second tile of the second row, below the tab's status line.
-	send(m, tea.MouseClickMsg{X: l.TileW + 2, Y: bodyTop + 1 + l.TileH + 1, Button: tea.MouseLeft})
+	send(m, tea.MouseClickMsg{X: l.TileW + 2, Y: m.bodyTop() + 1 + l.TileH + 1, Button: tea.MouseLeft})
 	if s.cursor != l.Cols+1 {
 		t.Errorf("a click on the second tile of the second row selects %d, want %d", s.cursor, l.Cols+1)
 	}

@@ -14,7 +14,9 @@ import (
 //
 // A tab gets training's messages as they come: progressMsg, epochMsg (with the
 // test-set evaluation and a copy of the network), snapshotMsg (a copy taken
-// on pause), savedMsg and trainDoneMsg. It keeps what it needs.
+// on pause), savedMsg and trainDoneMsg, after the root has put what they say
+// into the run state (runState), which the tab reads. A tab keeps only its
+// cursors and selections.
 //
 // To add a tab, write a type with these four methods and put it in newTabs.
 type tab interface {
@@ -41,29 +43,15 @@ type keyHelper interface {
 	KeyHelp() []key.Binding
 }
 
-// newTabs returns the program's tabs in the order of the keys 1..6; opts
-// gives them the run's data (the test images) and folder.
-func newTabs(keys keyMap, opts Options) []tab {
+// newTabs returns the program's tabs in the order of the keys 1..6, reading
+// the run state rs; runs are the other runs the Train tab compares with.
+func newTabs(keys keyMap, rs *runState, runs []views.RunCurves) []tab {
 	return []tab{
-		newTrainTab(keys, opts.Runs),
-		newSamplesTab(keys, opts),
-		newMistakesTab(keys, opts),
-		newConfusionTab(keys, opts),
-		newLayersTab(keys),
-		newDrawTab(keys),
+		newTrainTab(keys, rs, runs),
+		newSamplesTab(keys, rs),
+		newMistakesTab(keys, rs),
+		newConfusionTab(keys, rs),
+		newLayersTab(keys, rs),
+		newDrawTab(keys, rs),
 	}
-}
-
-// placeholderTab stands in for a tab another issue fills.
-type placeholderTab struct {
-	title, what string
-	w, h        int
-}
-
-func (p *placeholderTab) Title() string          { return p.title }
-func (p *placeholderTab) SetSize(w, h int)       { p.w, p.h = w, h }
-func (p *placeholderTab) Update(tea.Msg) tea.Cmd { return nil }
-
-func (p *placeholderTab) View(st views.Styles) string {
-	return st.Muted.Render(p.title + ": " + p.what + " (not built yet)")
 }

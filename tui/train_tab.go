@@ -4,7 +4,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"convscope/nn"
 	"convscope/views"
 )
 
@@ -12,14 +11,8 @@ import (
 // of finished epochs.
 type trainTab struct {
 	keys keyMap
+	rs   *runState
 	w, h int
-
-	lossTrain, lossTest []views.Point
-	accTrain, accTest   []views.Point
-	stats               []nn.EpochStats // Eval dropped: the table needs none of it
-	epoch               int             // epoch of the last report
-	epochs              int
-	done                bool // training has returned
 
 	top  int  // first table row shown, when not following
 	tail bool // the table follows the last epoch
@@ -29,8 +22,8 @@ type trainTab struct {
 	showRuns bool              // the Runs view instead of the live charts
 }
 
-func newTrainTab(keys keyMap, others []views.RunCurves) *trainTab {
-	return &trainTab{keys: keys, tail: true, others: others}
+func newTrainTab(keys keyMap, rs *runState, others []views.RunCurves) *trainTab {
+	return &trainTab{keys: keys, rs: rs, tail: true, others: others}
 }
 
 func (t *trainTab) Title() string    { return "Train" }
@@ -51,43 +44,9 @@ func (t *trainTab) KeyHelp() []key.Binding {
 
 func (t *trainTab) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case progressMsg:
-		p := nn.Progress(msg)
-		t.epoch, t.epochs = p.Epoch, p.Epochs
-		if p.Total > 0 {
-			x := float64(p.Epoch-1) + float64(p.Seen)/float64(p.Total)
-			t.lossTrain = append(t.lossTrain, views.Point{X: x, Y: p.TrainLoss})
-			t.accTrain = append(t.accTrain, views.Point{X: x, Y: p.TrainAcc})
-		}
-	case epochMsg:
-		p := msg.p
-		t.epoch, t.epochs = p.Epoch, p.Epochs
-		if p.Stats == nil {
-			break
-		}
-		s := *p.Stats
-		s.Eval = nil
-		t.stats = append(t.stats, s)
-		x := float64(s.Epoch)
-		// The last batches are not reported: end the epoch's line on its figures.
-		t.lossTrain = append(t.lossTrain, views.Point{X: x, Y: s.TrainLoss})
-		t.accTrain = append(t.accTrain, views.Point{X: x, Y: s.TrainAcc})
-		t.lossTest = append(t.lossTest, views.Point{X: x, Y: s.TestLoss})
-		t.accTest = append(t.accTest, views.Point{X: x, Y: s.TestAcc})
-	case historyMsg:
-		for _, s := range msg {
-			x := float64(s.Epoch)
-			t.stats = append(t.stats, s)
-			t.lossTrain = append(t.lossTrain, views.Point{X: x, Y: s.TrainLoss})
-			t.accTrain = append(t.accTrain, views.Point{X: x, Y: s.TrainAcc})
-			t.lossTest = append(t.lossTest, views.Point{X: x, Y: s.TestLoss})
-			t.accTest = append(t.accTest, views.Point{X: x, Y: s.TestAcc})
-		}
-	case trainDoneMsg:
-		t.done = true
 	case tea.KeyPressMsg:
-		rows := views.TrainTableRows(len(t.stats), t.w, t.h)
-		last := max(0, len(t.stats)-rows)
+		rows := views.TrainTableRows(len(t.rs.stats), t.w, t.h)
+		last := max(0, len(t.rs.stats)-rows)
 		if t.tail {
 			t.top = last
 		}
@@ -108,7 +67,7 @@ func (t *trainTab) Update(msg tea.Msg) tea.Cmd {
 
 // xmax is the right end of the charts: the epoch in progress, or the last.
 func (t *trainTab) xmax() float64 {
-	return float64(max(1, t.epoch))
+	return float64(max(1, t.rs.last.Epoch))
 }
 
 func (t *trainTab) data() views.TrainData {
@@ -116,17 +75,23 @@ func (t *trainTab) data() views.TrainData {
 	if t.tail {
 		top = -1
 	}
+	stats := t.rs.stats
+	lossTest, accTest := make([]views.Point, len(stats)), make([]views.Point, len(stats))
+	for i, s := range stats {
+		lossTest[i] = views.Point{X: float64(s.Epoch), Y: s.TestLoss}
+		accTest[i] = views.Point{X: float64(s.Epoch), Y: s.TestAcc}
+	}
 	return views.TrainData{
-		LossTrain: t.lossTrain, LossTest: t.lossTest,
-		AccTrain: t.accTrain, AccTest: t.accTest,
+		LossTrain: t.rs.lossTrain, LossTest: lossTest,
+		AccTrain: t.rs.accTrain, AccTest: accTest,
 		XMax: t.xmax(), Zoom: t.zoom,
-		Epochs: t.stats, TableTop: top,
+		Epochs: stats, TableTop: top,
 	}
 }
 
 func (t *trainTab) View(st views.Styles) string {
 	if t.showRuns {
-		runs := append([]views.RunCurves{{Name: "this run", Epochs: t.stats}}, t.others...)
+		runs := append([]views.RunCurves{{Name: "this run", Epochs: t.rs.stats}}, t.others...)
 		return views.Runs(runs, t.w, t.h, st)
 	}
 	return views.Train(t.data(), t.w, t.h, st)

@@ -23,12 +23,8 @@ type Options struct {
 
 	// Save writes a checkpoint of net and returns its path. It is called in
 	// the training goroutine between batches (or after training returned),
-	// with the epoch the network is in. Nil: saving is not available yet.
+	// with the epoch the network is in. Nil: the s key is not offered.
 	Save func(net *nn.Net, epoch int) (string, error)
-	// OnEpoch is called in the training goroutine after each epoch with its
-	// figures, e.g. to append them to metrics.jsonl. May be nil. Its error
-	// is shown, and training goes on.
-	OnEpoch func(nn.EpochStats) error
 	// Train, if set, runs the training instead of nn.Train(ctx, Net, Data,
 	// Config, report), e.g. a resumed nn.Trainer's Run. It must train Net
 	// and behave like nn.Train: synchronous, report between batches,
@@ -40,7 +36,9 @@ type Options struct {
 	// Runs are other runs' figures the Train tab compares with (key r).
 	Runs []views.RunCurves
 	// Explore says the network is a saved model, not a run in progress:
-	// Train evaluates it once.
+	// Train evaluates it once, Config is the model's own settings (an empty
+	// Optimizer: the file does not record them), and nothing pauses or
+	// saves.
 	Explore bool
 	// ProgramOptions are passed to Bubble Tea (tests give their own input
 	// and output).
@@ -75,20 +73,21 @@ type program struct {
 
 // run is Run with the training and the program given.
 func run(ctx context.Context, opts Options, pr program) error {
-	h := hooks{onEpoch: opts.OnEpoch}
+	var h hooks
 	if opts.Net != nil {
 		h.snapshot = opts.Net.Clone
 	}
 	if opts.Save != nil {
 		h.save = func(epoch int) (string, error) { return opts.Save(opts.Net, epoch) }
 	}
-	info := runInfo{cfg: opts.Config, canSave: opts.Save != nil, outDir: opts.OutDir}
+	info := runInfo{cfg: opts.Config, canSave: opts.Save != nil, outDir: opts.OutDir, explore: opts.Explore}
 	if opts.Net != nil {
 		info.network = opts.Net.Describe()
 	}
 
 	r := startRunner(ctx, pr.train, h)
-	root := newModel(r, info, newTabs(newKeyMap(), opts))
+	rs := newRunState(opts)
+	root := newModel(r, info, rs, newTabs(newKeyMap(), rs, opts.Runs))
 	if len(opts.History) > 0 {
 		root.Update(historyMsg(append([]nn.EpochStats(nil), opts.History...)))
 	}

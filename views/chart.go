@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -136,14 +135,14 @@ func Chart(c ChartSpec, w, h int, st Styles) string {
 	// styling rather than measuring styled strings.
 	paints := paintsOf(st)
 	for i, l := range body {
-		l = colorRow(padRunes(l, w), leftPad, paints)
+		l = colorRow(Fit(l, w), leftPad, paints)
 		if len(train)+len(test) == 0 && i == len(body)/2 {
-			l = fitLine(overlayText(l, st.Muted.Render("waiting for data"), leftPad, cols), w)
+			l = Fit(overlayText(l, st.Muted.Render("waiting for data"), leftPad, cols), w)
 		}
 		out = append(out, l)
 	}
-	out = append(out, st.Muted.Render(padRunes(axis+suffix, w)))
-	out = append(out, st.Muted.Render(padRunes(ticks, w)))
+	out = append(out, st.Muted.Render(Fit(axis+suffix, w)))
+	out = append(out, st.Muted.Render(Fit(ticks, w)))
 	return strings.Join(out, "\n")
 }
 
@@ -182,7 +181,7 @@ func chartTitle(title string, train, test []Point, percent, bad bool, w int, st 
 		}
 	}
 	legend := st.TrainSeries.Render("── train") + "  " + st.TestSeries.Render("━━ test")
-	return fitLine(ansi.Truncate(left+" "+legend, w, "…"), w)
+	return Fit(ansi.Truncate(left+" "+legend, w, "…"), w)
 }
 
 // chartClean drops points with a non-finite (or absurd) X or Y and scales percentages. It
@@ -453,32 +452,14 @@ func overlayText(line, msg string, left, cols int) string {
 		return line
 	}
 	at := left + (cols-mw)/2
-	line = fitLine(line, at+mw)
+	line = Fit(line, at+mw)
 	return ansi.Truncate(line, at, "") + msg + ansi.TruncateLeft(line, at+mw, "")
-}
-
-// padRunes pads or cuts plain text, one cell a rune, to w runes.
-func padRunes(s string, w int) string {
-	n := utf8.RuneCountInString(s)
-	if n > w {
-		return string([]rune(s)[:w])
-	}
-	return s + strings.Repeat(" ", w-n)
-}
-
-// fitLine right-pads s with spaces to width w, or cuts it to w.
-func fitLine(s string, w int) string {
-	sw := lipgloss.Width(s)
-	if sw > w {
-		return ansi.Truncate(s, w, "")
-	}
-	return s + strings.Repeat(" ", w-sw)
 }
 
 // fitBlockTop puts first on the first line of a blank block of exactly w x h.
 func fitBlockTop(first string, w, h int) string {
 	out := make([]string, h)
-	out[0] = fitLine(first, w)
+	out[0] = Fit(first, w)
 	for i := 1; i < h; i++ {
 		out[i] = strings.Repeat(" ", w)
 	}

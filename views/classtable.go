@@ -61,8 +61,8 @@ func ClassTable(stats []ClassStats, macro ClassStats, classes []string, sel, w i
 	if k == 0 || w <= 0 {
 		return ""
 	}
-	names := classLabels(classes, k)
-	nameW := max(maxWidth(names), len("macro"), len("class"))
+	names := ClassNames(classes, k)
+	nameW := max(MaxWidth(names), len("macro"), len("class"))
 	cells := make([][]string, len(classCols)) // cells[c][i]: row i of column c, row k is macro
 	widths := make([]int, len(classCols))
 	for c, col := range classCols {
@@ -73,7 +73,7 @@ func ClassTable(stats []ClassStats, macro ClassStats, classes []string, sel, w i
 		if !col.count {
 			cells[c][k] = classNumber(col.get(macro), false)
 		}
-		widths[c] = maxWidth(cells[c])
+		widths[c] = MaxWidth(cells[c])
 	}
 	worst := -1
 	if k > 1 {
@@ -127,14 +127,14 @@ func ClassTable(stats []ClassStats, macro ClassStats, classes []string, sel, w i
 	}
 	lines := make([]string, 0, k+3)
 	var b strings.Builder
-	b.WriteString(padEnd(cutText("class", nameW), nameW))
+	b.WriteString(PadEnd(Truncate("class", nameW), nameW))
 	for c, col := range classCols {
 		if keep[c] {
 			h := col.long
 			if short {
 				h = col.short
 			}
-			b.WriteString(classGap + padStart(h, colW(c)))
+			b.WriteString(classGap + PadStart(h, colW(c)))
 		}
 	}
 	lines = append(lines, st.Muted.Render(b.String()))
@@ -144,12 +144,12 @@ func ClassTable(stats []ClassStats, macro ClassStats, classes []string, sel, w i
 			style = st.Accent
 		}
 		var r styledRuns
-		r.add(style, 0, padEnd(cutText(name, nameW), nameW))
+		r.add(style, 0, PadEnd(Truncate(name, nameW), nameW))
 		for c := range classCols {
 			if !keep[c] {
 				continue
 			}
-			cell := classGap + padStart(cells[c][i], colW(c))
+			cell := classGap + PadStart(cells[c][i], colW(c))
 			switch {
 			case strings.TrimSpace(cell) == "":
 				r.add(lipgloss.NewStyle(), 1, cell)
@@ -169,7 +169,7 @@ func ClassTable(stats []ClassStats, macro ClassStats, classes []string, sel, w i
 	total := width()
 	lines = append(lines, st.Border.Render(strings.Repeat("─", min(total, w))))
 	lines = append(lines, row("macro", k))
-	return clipBlock(strings.Join(lines, "\n"), w, len(lines))
+	return ClipBlock(strings.Join(lines, "\n"), w, len(lines))
 }
 
 // classNumber formats a count as an integer and a ratio with four decimals.

@@ -6,6 +6,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 )
 
@@ -151,5 +152,40 @@ func TestClassTableFits(t *testing.T) {
 	head := strings.Fields(strings.SplitN(out, "\n", 2)[0])
 	if !strings.Contains(out, "F1") || strings.Contains(out, "TN") || strings.Contains(out, "acc") {
 		t.Errorf("ClassTable(w=45) header = %v, want F1 kept and TN, accuracy dropped", head)
+	}
+}
+
+// TestClassTableWideNames: names of wide (CJK) runes are padded by cells,
+// so the columns line up (issue 18 #13), whole and cut.
+func TestClassTableWideNames(t *testing.T) {
+	classes := []string{"T恤", "裤子", "套头衫", "连衣裙", "外套", "凉鞋", "衬衫", "运动鞋", "包", "短靴短靴短靴短靴"}
+	stats := make([]ClassStats, len(classes))
+	for i := range stats {
+		stats[i] = ClassStats{TP: 900 + i, FP: 10 * i, FN: i, TN: 9000, Precision: 0.9, Recall: 0.95, F1: 0.92, Accuracy: 0.99}
+	}
+	st := NewStyles(true, colorprofile.Ascii)
+	for _, w := range []int{120, 60, 40} {
+		lines := strings.Split(ansi.Strip(ClassTable(stats, ClassStats{F1: 0.9}, classes, -1, w, st)), "\n")
+		head := lines[0]
+		for i, l := range lines {
+			if i == len(lines)-2 { // the rule
+				continue
+			}
+			if Width(l) != Width(head) {
+				t.Errorf("width %d: line %d is %d cells, the header %d:\n%s", w, i, Width(l), Width(head), strings.Join(lines, "\n"))
+			}
+		}
+		// The first figure column ends in the same cell on every class row.
+		end := func(l string) int {
+			i := strings.IndexAny(l, "0123456789")
+			j := i + strings.IndexFunc(l[i:], func(r rune) bool { return r < '0' || r > '9' })
+			return Width(l[:j])
+		}
+		want := end(lines[1])
+		for i := 2; i <= len(classes); i++ {
+			if got := end(lines[i]); got != want {
+				t.Errorf("width %d: row %d's first figure ends at cell %d, row 1's at %d:\n%s", w, i, got, want, strings.Join(lines, "\n"))
+			}
+		}
 	}
 }

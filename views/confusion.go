@@ -59,7 +59,7 @@ func Confusion(conf [][]int, classes []string, row, col, w int, st Styles) strin
 	if k == 0 || w <= 0 {
 		return ""
 	}
-	names := classLabels(classes, k)
+	names := ClassNames(classes, k)
 	maxCell, maxDiag, maxOff, total := 0, 0, 0, 0
 	rowSum, colSum := make([]int, k), make([]int, k)
 	for i, r := range conf {
@@ -79,8 +79,8 @@ func Confusion(conf [][]int, classes []string, row, col, w int, st Styles) strin
 			total += v
 		}
 	}
-	cellD, totalW := digitCount(maxCell), digitCount(total)
-	nameMax := maxWidth(names)
+	cellD, totalW := len(strconv.Itoa(maxCell)), len(strconv.Itoa(total))
+	nameMax := MaxWidth(names)
 	ls := []confLayout{
 		{min(nameMax, 14), max(cellD, min(nameMax, 6)), 1, true},
 		{min(nameMax, 14), cellD, 1, true},
@@ -90,7 +90,7 @@ func Confusion(conf [][]int, classes []string, row, col, w int, st Styles) strin
 		{min(nameMax, 3), cellD, 0, false},
 	}
 	// Tightest: cells as wide as the largest mistake, big counts abbreviated.
-	if offD := max(digitCount(maxOff), 2); offD < cellD {
+	if offD := max(len(strconv.Itoa(maxOff)), 2); offD < cellD {
 		ls = append(ls, confLayout{min(nameMax, 3), offD, 0, true}, confLayout{min(nameMax, 3), offD, 0, false})
 	}
 	l := ls[len(ls)-1]
@@ -122,9 +122,9 @@ func Confusion(conf [][]int, classes []string, row, col, w int, st Styles) strin
 	case l.nameW >= 3:
 		corner = "t\\p"
 	}
-	b.WriteString(st.Muted.Render(padEnd(corner, l.nameW)))
+	b.WriteString(st.Muted.Render(PadEnd(corner, l.nameW)))
 	for j := range k {
-		h := " " + padStart(cutPrefix(names[j], l.cellW), l.cellW) + strings.Repeat(" ", l.trail)
+		h := " " + PadStart(Cut(names[j], l.cellW), l.cellW) + strings.Repeat(" ", l.trail)
 		if j == col {
 			b.WriteString(st.Accent.Render(h))
 		} else {
@@ -136,7 +136,7 @@ func Confusion(conf [][]int, classes []string, row, col, w int, st Styles) strin
 	// A row per true class.
 	for i := range k {
 		b.Reset()
-		name := padEnd(cutText(names[i], l.nameW), l.nameW)
+		name := PadEnd(Truncate(names[i], l.nameW), l.nameW)
 		if i == row {
 			b.WriteString(st.Accent.Render(name))
 		} else {
@@ -154,13 +154,13 @@ func Confusion(conf [][]int, classes []string, row, col, w int, st Styles) strin
 	}
 	// Σ row: column totals and the grand total.
 	b.Reset()
-	b.WriteString(st.Muted.Render(padEnd("Σ", l.nameW)))
+	b.WriteString(st.Muted.Render(PadEnd("Σ", l.nameW)))
 	for j := range k {
-		b.WriteString(st.Muted.Render(" " + padStart(confAbbrev(colSum[j], l.cellW), l.cellW) + strings.Repeat(" ", l.trail)))
+		b.WriteString(st.Muted.Render(" " + PadStart(confAbbrev(colSum[j], l.cellW), l.cellW) + strings.Repeat(" ", l.trail)))
 	}
 	m.writeTotal(&b, strconv.Itoa(total), -1)
 	lines = append(lines, b.String())
-	return clipBlock(strings.Join(lines, "\n"), w, len(lines))
+	return ClipBlock(strings.Join(lines, "\n"), w, len(lines))
 }
 
 // confMatrix holds what drawing the cells of one matrix needs.
@@ -212,7 +212,7 @@ func (m *confMatrix) writeCell(b *strings.Builder, i, j, v, maxDiag, maxOff int)
 		if m.plain {
 			dot = "."
 		}
-		text := padStart(dot, m.l.cellW)
+		text := PadStart(dot, m.l.cellW)
 		switch {
 		case m.plain:
 			b.WriteString(lead + st.Muted.Render(text) + trail)
@@ -223,7 +223,7 @@ func (m *confMatrix) writeCell(b *strings.Builder, i, j, v, maxDiag, maxOff int)
 		}
 		return
 	}
-	text := padStart(confAbbrev(v, m.l.cellW), m.l.cellW)
+	text := PadStart(confAbbrev(v, m.l.cellW), m.l.cellW)
 	target, ok, t := m.bad, m.badOK, 0.0
 	if i == j {
 		target, ok = m.good, m.goodOK
@@ -264,7 +264,7 @@ func (m *confMatrix) writeTotal(b *strings.Builder, text string, i int) {
 		return
 	}
 	b.WriteString(lead)
-	b.WriteString(m.st.Muted.Render(padStart(text, m.totalW) + strings.Repeat(" ", m.l.trail)))
+	b.WriteString(m.st.Muted.Render(PadStart(text, m.totalW) + strings.Repeat(" ", m.l.trail)))
 }
 
 // confAbbrev writes v in at most w cells: whole when it fits, else in

@@ -22,9 +22,9 @@ type epochCol struct {
 var epochCols = []epochCol{
 	{"epoch", 5, func(s nn.EpochStats) string { return fmt.Sprint(s.Epoch) }},
 	{"train loss", 10, func(s nn.EpochStats) string { return fmt.Sprintf("%.4f", s.TrainLoss) }},
-	{"train acc", 9, func(s nn.EpochStats) string { return pctText(s.TrainAcc) }},
+	{"train acc", 9, func(s nn.EpochStats) string { return Pct(s.TrainAcc) }},
 	{"test loss", 9, func(s nn.EpochStats) string { return fmt.Sprintf("%.4f", s.TestLoss) }},
-	{"test acc", 8, func(s nn.EpochStats) string { return pctText(s.TestAcc) }},
+	{"test acc", 8, func(s nn.EpochStats) string { return Pct(s.TestAcc) }},
 	{"time", 6, func(s nn.EpochStats) string { return secText(s.Seconds) }},
 }
 
@@ -92,9 +92,9 @@ func Epochs(stats []nn.EpochStats, top, w, h int, st Styles) string {
 	head := st.Muted.Render(row(func(c epochCol) string { return c.name }, false))
 	visible := h - 1
 	if len(stats) == 0 {
-		out = append(out, fitLine(head, w))
+		out = append(out, Fit(head, w))
 		if h > 1 {
-			out = append(out, fitLine(st.Muted.Render("  no epoch finished yet"), w))
+			out = append(out, Fit(st.Muted.Render("  no epoch finished yet"), w))
 		}
 	} else {
 		if top < 0 || top > len(stats)-visible {
@@ -107,7 +107,7 @@ func Epochs(stats []nn.EpochStats, top, w, h int, st Styles) string {
 				head += st.Muted.Render(more)
 			}
 		}
-		out = append(out, fitLine(head, w))
+		out = append(out, Fit(head, w))
 		for i := top; i < end; i++ {
 			s := stats[i]
 			line := row(func(c epochCol) string { return c.cell(s) }, i == best)
@@ -116,7 +116,7 @@ func Epochs(stats []nn.EpochStats, top, w, h int, st Styles) string {
 			} else {
 				line = st.Text.Render(line)
 			}
-			out = append(out, fitLine(line, w))
+			out = append(out, Fit(line, w))
 		}
 	}
 	for len(out) < h {
@@ -124,9 +124,6 @@ func Epochs(stats []nn.EpochStats, top, w, h int, st Styles) string {
 	}
 	return strings.Join(out, "\n")
 }
-
-// pctText formats a fraction as a percentage with two decimals.
-func pctText(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
 
 // secText formats a duration in seconds: "12.3s", "4:05", "1:02:03".
 func secText(s float64) string {

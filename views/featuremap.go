@@ -209,7 +209,7 @@ func FeatureGrid(f FeatureMaps, first, cursor int, perChannel bool, w, h int, st
 			v, ph, pw := resample(f.Channel(c), f.H, f.W, l.Scale)
 			img := strings.Split(Heat(v, ph, pw, lo, hi, mode, st), "\n")
 			for i := range img {
-				img[i] = padEnd(img[i], l.TileW)
+				img[i] = PadEnd(img[i], l.TileW)
 			}
 			for len(img) < l.TileH-1 {
 				img = append(img, strings.Repeat(" ", l.TileW))
@@ -224,12 +224,12 @@ func FeatureGrid(f FeatureMaps, first, cursor int, perChannel bool, w, h int, st
 // featureCaption is a tile's caption, exactly w cells wide.
 func featureCaption(text string, w int, selected bool, st Styles) string {
 	if !selected {
-		return padEnd(st.Muted.Render(cutText(text, w)), w)
+		return PadEnd(st.Muted.Render(Truncate(text, w)), w)
 	}
 	if st.Profile < colorprofile.ANSI {
 		text = "[" + text + "]"
 	}
-	return st.Selected.Render(padEnd(cutText(text, w), w))
+	return st.Selected.Render(PadEnd(Truncate(text, w), w))
 }
 
 // FeatureZoomScale is the largest scale at which an mh×mw map fits in w×h
@@ -263,7 +263,7 @@ func FeatureZoom(f FeatureMaps, c, row, col int, perChannel bool, w, h int, st S
 			}
 		}
 	}
-	return clipBlock(shadeMarked(lv, ph, pw, mode, marks, st), w, h), s
+	return ClipBlock(shadeMarked(lv, ph, pw, mode, marks, st), w, h), s
 }
 
 // DigitField draws a grayscale image (as Digit) with the pixels of rows
@@ -424,7 +424,7 @@ func FeatureStrip(v []float32, first, cursor, w, h int, st Styles) (string, Feat
 		}
 		lines = append(lines, stripAxis(lo, len(units), cursor, st))
 	}
-	return clipBlock(strings.Join(lines, "\n"), w, h), l
+	return ClipBlock(strings.Join(lines, "\n"), w, h), l
 }
 
 // stripAxis numbers every tenth unit of units lo..lo+n-1 and marks the cursor.

@@ -113,7 +113,7 @@ func writeTileRow(b *strings.Builder, tiles [][]string, h int, gap string, first
 
 // gridCaption is a tile's caption, exactly w cells wide.
 func gridCaption(it DigitItem, classes []string, w int, selected bool, st Styles) string {
-	lab, pred := classLabel(classes, it.Label), classLabel(classes, it.Pred)
+	lab, pred := ClassName(classes, it.Label), ClassName(classes, it.Pred)
 	mark, style := "", st.Good
 	switch {
 	case it.Pred < 0:
@@ -131,11 +131,11 @@ func gridCaption(it DigitItem, classes []string, w int, selected bool, st Styles
 		half := room / 2
 		switch {
 		case lw <= half:
-			pred = cutText(pred, room-lw)
+			pred = Truncate(pred, room-lw)
 		case pw <= room-half:
-			lab = cutText(lab, room-pw)
+			lab = Truncate(lab, room-pw)
 		default:
-			lab, pred = cutText(lab, room-half), cutText(pred, half)
+			lab, pred = Truncate(lab, room-half), Truncate(pred, half)
 		}
 	}
 	text := lab + "→" + pred + mark
@@ -143,7 +143,7 @@ func gridCaption(it DigitItem, classes []string, w int, selected bool, st Styles
 		text = "[" + text + "]"
 	}
 	if selected {
-		return cutText(style.Inherit(st.Selected).Render(padEnd(text, w)), w)
+		return Truncate(style.Inherit(st.Selected).Render(PadEnd(text, w)), w)
 	}
-	return padEnd(cutText(style.Render(text), w), w)
+	return PadEnd(Truncate(style.Render(text), w), w)
 }

@@ -59,24 +59,45 @@ type HeaderData struct {
 	Err     string // why training failed
 	Note    string // a passing message, such as where a checkpoint went
 	NoteBad bool   // the note is about a failure
+
+	// Saved says the network is a saved model (explore), not a run in
+	// progress: the settings are the ones it was trained with, and an empty
+	// Optimizer means the file does not record them.
+	Saved bool
 }
 
-// HeaderLines is the height of Header.
+// HeaderLines is the least height of Header: a failure's message and a note
+// too wide for their line add lines (HeaderHeight).
 const HeaderLines = 3
 
+// HeaderHeight is the number of lines Header draws for d at width w.
+func HeaderHeight(d HeaderData, w int) int {
+	if w <= 0 {
+		return 0
+	}
+	return len(headerLines(d, w, Styles{}))
+}
+
 // Header draws the run's configuration, the epoch's progress bar with
-// elapsed time, ETA and throughput, and the running figures: HeaderLines
-// lines of width w.
+// elapsed time, ETA and throughput, and the running figures: HeaderHeight
+// lines of width w. A failure's message and a note are wrapped, never cut.
 func Header(d HeaderData, w int, st Styles) string {
 	if w <= 0 {
 		return ""
 	}
+	return strings.Join(headerLines(d, w, st), "\n")
+}
+
+func headerLines(d HeaderData, w int, st Styles) []string {
 	sep := st.Muted.Render(" · ")
 	kv := func(k, v string) string { return st.Muted.Render(k+" ") + st.Text.Render(v) }
 
 	// Line 1: configuration; the network's name gives way first.
 	var cfg []string
-	if d.Optimizer != "" {
+	switch {
+	case d.Saved && d.Optimizer == "":
+		cfg = append(cfg, st.Muted.Render("training settings not recorded in the model file"))
+	case d.Optimizer != "":
 		opt := st.Text.Render(d.Optimizer) + " " + kv("lr", fmt.Sprintf("%g", d.LR))
 		if d.Schedule != "" && d.Schedule != "constant" {
 			opt += " " + st.Text.Render(d.Schedule)
@@ -86,7 +107,9 @@ func Header(d HeaderData, w int, st Styles) string {
 		}
 		cfg = append(cfg, opt)
 	}
-	cfg = append(cfg, kv("batch", fmt.Sprint(d.Batch)), kv("seed", fmt.Sprint(d.Seed)))
+	if !d.Saved || d.Optimizer != "" {
+		cfg = append(cfg, kv("batch", fmt.Sprint(d.Batch)), kv("seed", fmt.Sprint(d.Seed)))
+	}
 	rest := sep + strings.Join(cfg, sep)
 	netw := st.Title.Render(ansi.Truncate(dashIfEmpty(d.Network), max(8, w-lipgloss.Width(rest)), "…"))
 	line1 := netw + rest
@@ -95,25 +118,35 @@ func Header(d HeaderData, w int, st Styles) string {
 	badge := stateBadge(d.State, st)
 	best := ""
 	if d.BestEpoch > 0 {
-		best = st.Good.Render(pctText(d.BestAcc)) + st.Muted.Render(fmt.Sprintf(" (epoch %d)", d.BestEpoch))
+		best = st.Good.Render(Pct(d.BestAcc)) + st.Muted.Render(fmt.Sprintf(" (epoch %d)", d.BestEpoch))
 	}
 	var line2 string
-	switch d.State {
-	case StateFinished:
+	var errLines []string
+	switch {
+	case d.Saved && d.State != StateFailed:
+		badge = ""
+		line2 = st.Accent.Render("▣ saved model") + sep + st.Text.Render(Plural(d.Done, "epoch")+" trained")
+		if d.State == StateStarting || d.State == StateTraining {
+			line2 += sep + st.Muted.Render("evaluating the test set…")
+		}
+		if best != "" {
+			line2 += sep + st.Text.Render("best test accuracy ") + best
+		}
+	case d.State == StateFinished:
 		badge = ""
 		line2 = st.Good.Render("✔ training finished") + sep + st.Text.Render(fmt.Sprintf("%d epochs in %s", d.Done, clockText(d.RunTime)))
 		if best != "" {
 			line2 += sep + st.Text.Render("best test accuracy ") + best
 		}
-	case StateStopped:
+	case d.State == StateStopped:
 		badge = ""
 		line2 = st.Warn.Render("■ training stopped") + st.Text.Render(fmt.Sprintf(" after %d of %d epochs", d.Done, d.Epochs))
 		if best != "" {
 			line2 += sep + st.Text.Render("best test accuracy ") + best
 		}
-	case StateFailed:
+	case d.State == StateFailed:
 		badge = ""
-		line2 = st.Bad.Render("✖ training failed: ") + st.Text.Render(d.Err)
+		errLines = wrapStyled("✖ training failed: ", d.Err, st.Bad, st.Text, w)
 	default:
 		epoch := kv("epoch", fmt.Sprintf("%d/%d", max(d.Epoch, 1), d.Epochs))
 		frac := 0.0
@@ -134,7 +167,12 @@ func Header(d HeaderData, w int, st Styles) string {
 		}
 		line2 = epoch + " " + progressBar(frac, min(max(room, 8), 40), barStyle, st.Border) + tail
 	}
-	line2 = spreadLine(line2, badge, w)
+	lines := []string{Fit(line1, w)}
+	if errLines != nil {
+		lines = append(lines, errLines...)
+	} else {
+		lines = append(lines, spreadLine(line2, badge, w))
+	}
 
 	// Line 3: running figures and the best test accuracy, or the last
 	// epoch's figures once the run has ended.
@@ -143,29 +181,47 @@ func Header(d HeaderData, w int, st Styles) string {
 	case StateFinished, StateStopped, StateFailed:
 		if d.Done > 0 {
 			line3 = st.Muted.Render(fmt.Sprintf("epoch %d: ", d.Done)) +
-				kv("train loss", fmtLoss(d.TrainLoss)) + sep + kv("acc", pctText(d.TrainAcc)) + sep +
-				kv("test loss", fmtLoss(d.TestLoss)) + sep + kv("acc", pctText(d.TestAcc))
+				kv("train loss", fmtLoss(d.TrainLoss)) + sep + kv("acc", Pct(d.TrainAcc)) + sep +
+				kv("test loss", fmtLoss(d.TestLoss)) + sep + kv("acc", Pct(d.TestAcc))
 		}
 	default:
 		if d.Total == 0 { // no report yet
 			line3 = kv("train loss", "–") + sep + kv("acc", "–")
 		} else {
-			line3 = kv("train loss", fmtLoss(d.TrainLoss)) + sep + kv("acc", pctText(d.TrainAcc))
+			line3 = kv("train loss", fmtLoss(d.TrainLoss)) + sep + kv("acc", Pct(d.TrainAcc))
 		}
 		if best != "" {
 			line3 += sep + st.Muted.Render("best test ") + best
 		}
 	}
-	note := ""
-	if d.Note != "" {
-		note = st.Accent.Render(d.Note)
-		if d.NoteBad {
-			note = st.Bad.Render(d.Note)
-		}
+	noteStyle := st.Accent
+	if d.NoteBad {
+		noteStyle = st.Bad
 	}
-	line3 = spreadLine(line3, note, w)
+	switch {
+	case d.Note == "":
+		lines = append(lines, Fit(line3, w))
+	case Width(d.Note)+2 <= w:
+		lines = append(lines, spreadLine(line3, noteStyle.Render(d.Note), w))
+	default: // a note wider than the line goes below it, wrapped
+		lines = append(lines, Fit(line3, w))
+		lines = append(lines, wrapStyled("", d.Note, noteStyle, noteStyle, w)...)
+	}
+	return lines
+}
 
-	return strings.Join([]string{fitLine(line1, w), line2, line3}, "\n")
+// wrapStyled wraps head+text to lines of exactly w cells, head in one style
+// and text in another.
+func wrapStyled(head, text string, headStyle, textStyle lipgloss.Style, w int) []string {
+	lines := strings.Split(Wrap(head+text, w), "\n")
+	for i, l := range lines {
+		if i == 0 && head != "" && strings.HasPrefix(l, head) {
+			lines[i] = Fit(headStyle.Render(head)+textStyle.Render(strings.TrimPrefix(l, head)), w)
+			continue
+		}
+		lines[i] = Fit(textStyle.Render(l), w)
+	}
+	return lines
 }
 
 // stateBadge names the state with a glyph, so it reads without colour.
@@ -213,16 +269,16 @@ func progressBar(frac float64, w int, full, empty lipgloss.Style) string {
 func spreadLine(left, right string, w int) string {
 	rw := lipgloss.Width(right)
 	if rw == 0 {
-		return fitLine(left, w)
+		return Fit(left, w)
 	}
 	if rw+2 > w {
-		return fitLine(left, w)
+		return Fit(left, w)
 	}
 	room := w - rw - 1
 	if lipgloss.Width(left) > room {
 		left = ansi.Truncate(left, room, "…")
 	}
-	return fitLine(left, room) + " " + right
+	return Fit(left, room) + " " + right
 }
 
 // fmtLoss formats a loss; NaN and Inf read as themselves.
@@ -238,15 +294,7 @@ func groupDigits(v float64) string {
 	if !(v > 0) || math.IsInf(v, 0) {
 		return "–"
 	}
-	s := fmt.Sprint(int64(math.Round(v)))
-	var b strings.Builder
-	for i := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return GroupInt(int(math.Round(v)))
 }
 
 func dashIfEmpty(s string) string {

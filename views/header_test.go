@@ -61,7 +61,7 @@ func TestHeader(t *testing.T) {
 					d := headerCase(c.s)
 					d.Note, d.NoteBad = c.note, c.bad
 					out := Header(d, w, NewStyles(dark, colorprofile.TrueColor))
-					checkBlock(t, out, w, HeaderLines)
+					checkBlock(t, out, w, HeaderHeight(d, w))
 					golden.RequireEqual(t, out)
 				})
 			}
@@ -113,7 +113,11 @@ func TestHeaderNarrow(t *testing.T) {
 		for w := 1; w <= 90; w++ {
 			d := headerCase(s)
 			d.Note = "saved somewhere/with/a/long/path.safetensors"
-			checkBlockf(t, Header(d, w, st), w, HeaderLines, "Header(state %d, w %d)", s, w)
+			h := HeaderHeight(d, w)
+			if h < HeaderLines || (w >= 48 && s != StateFailed && h != HeaderLines) {
+				t.Errorf("HeaderHeight(state %d, w %d) = %d, want %d (the note fits its line)", s, w, h, HeaderLines)
+			}
+			checkBlockf(t, Header(d, w, st), w, h, "Header(state %d, w %d)", s, w)
 		}
 	}
 }
@@ -214,6 +218,35 @@ func TestTooSmall(t *testing.T) {
 		checkBlockf(t, out, sz.w, sz.h, "TooSmall(%d, %d)", sz.w, sz.h)
 		if sz.w >= 30 && !strings.Contains(out, "60x20") {
 			t.Errorf("TooSmall(%d, %d) does not say the size it needs:\n%s", sz.w, sz.h, out)
+		}
+	}
+}
+
+// TestHeaderLongError: a 300-character failure or note at width 80 is
+// wrapped whole (spreadLine dropped a note wider than the line, and the
+// failure was cut at the line's end).
+func TestHeaderLongError(t *testing.T) {
+	var words []string
+	for i := 0; len(strings.Join(words, " ")) < 300; i++ {
+		words = append(words, fmt.Sprintf("part%d", i))
+	}
+	msg := strings.Join(words, " ")
+	st := NewStyles(true, colorprofile.Ascii)
+	for _, c := range []struct {
+		name string
+		d    HeaderData
+	}{
+		{"failed", HeaderData{State: StateFailed, Err: msg, Done: 1}},
+		{"note", HeaderData{State: StateTraining, Note: "save failed: " + msg, NoteBad: true}},
+	} {
+		out := Header(c.d, 80, st)
+		checkBlockf(t, out, 80, HeaderHeight(c.d, 80), "Header(%s)", c.name)
+		lines := strings.Split(ansi.Strip(out), "\n")
+		for i := range lines {
+			lines[i] = strings.TrimSpace(lines[i])
+		}
+		if all := strings.Join(lines, " "); !strings.Contains(all, msg) {
+			t.Errorf("%s: the header lacks some of the message:\n%s", c.name, ansi.Strip(out))
 		}
 	}
 }

@@ -43,7 +43,7 @@ func Kernels(ks [][]float32, k int, captions []string, scale float32, w, h int, 
 			names[i] = strconv.Itoa(i)
 		}
 	}
-	l := KernelSize(k, maxWidth(names), w, h)
+	l := KernelSize(k, MaxWidth(names), w, h)
 	n := min(len(ks), l.PerPage())
 	if n == 0 {
 		return "", l
@@ -81,9 +81,9 @@ func Kernels(ks [][]float32, k int, captions []string, scale float32, w, h int, 
 				if r != nil {
 					line.WriteString(sgrReset)
 				}
-				t = append(t, padEnd(line.String(), l.TileW))
+				t = append(t, PadEnd(line.String(), l.TileW))
 			}
-			t = append(t, padEnd(st.Muted.Render(cutText(names[i], l.TileW)), l.TileW))
+			t = append(t, PadEnd(st.Muted.Render(Truncate(names[i], l.TileW)), l.TileW))
 			tiles = append(tiles, t)
 		}
 		writeTileRow(&b, tiles, l.TileH, gap, row == 0)

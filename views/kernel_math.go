@@ -41,7 +41,7 @@ func ConvMath(cell nn.ConvCell, actual float32, w, h int, st Styles) string {
 		return cmp.Compare(math.Abs(cell.Partial[b]), math.Abs(cell.Partial[a]))
 	})
 	num := func(v float64) string { return fmt.Sprintf("%+.4f", v) }
-	label := func(s string) string { return st.Muted.Render(padEnd(s, convMathLabel)) }
+	label := func(s string) string { return st.Muted.Render(PadEnd(s, convMathLabel)) }
 	signed := func(v float64, s string) string {
 		if v < 0 {
 			return st.Accent.Render(s)
@@ -69,7 +69,7 @@ func ConvMath(cell nn.ConvCell, actual float32, w, h int, st Styles) string {
 		if top == cell.InC-1 { // one line either way: show the channel
 			top = cell.InC
 		}
-		lines = append(lines, st.Muted.Render(cutText(fmt.Sprintf("Σ field·kernel of %d input channels", cell.InC), w)))
+		lines = append(lines, st.Muted.Render(Truncate(fmt.Sprintf("Σ field·kernel of %d input channels", cell.InC), w)))
 		peak := math.Abs(cell.Partial[order[0]])
 		barW := max(0, w-convMathLabel-8-1)
 		for _, c := range order[:top] {
@@ -104,7 +104,7 @@ func ConvMath(cell nn.ConvCell, actual float32, w, h int, st Styles) string {
 	if gridLines > 0 && len(lines)+gridLines <= h {
 		c := order[0]
 		head := fmt.Sprintf("field (input ch %d)", c)
-		lines = append(lines, st.Muted.Render(padEnd(head, cell.K*convMathNum+3)+"× kernel"))
+		lines = append(lines, st.Muted.Render(PadEnd(head, cell.K*convMathNum+3)+"× kernel"))
 		for kh := range cell.K {
 			var b strings.Builder
 			for kw := range cell.K {
@@ -118,5 +118,5 @@ func ConvMath(cell nn.ConvCell, actual float32, w, h int, st Styles) string {
 			lines = append(lines, b.String())
 		}
 	}
-	return clipBlock(strings.Join(lines, "\n"), w, h)
+	return ClipBlock(strings.Join(lines, "\n"), w, h)
 }

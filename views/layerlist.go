@@ -44,7 +44,7 @@ func LayerList(rows []LayerRow, cur, w, h int, st Styles) string {
 	if st.Profile < colorprofile.ANSI {
 		mark = 2
 	}
-	nw, sw, pw := maxWidth(names), maxWidth(shapes), maxWidth(params)
+	nw, sw, pw := MaxWidth(names), MaxWidth(shapes), MaxWidth(params)
 	showShape, showParams := true, true
 	if mark+nw+1+sw+1+pw > w {
 		showParams = false
@@ -54,12 +54,12 @@ func LayerList(rows []LayerRow, cur, w, h int, st Styles) string {
 	}
 	nw = min(nw, w-mark)
 	line := func(i int) string {
-		s := padEnd(cutText(names[i], nw), nw)
+		s := PadEnd(Truncate(names[i], nw), nw)
 		if showShape {
-			s += " " + padStart(shapes[i], sw)
+			s += " " + PadStart(shapes[i], sw)
 		}
 		if showParams {
-			s += " " + padStart(params[i], pw)
+			s += " " + PadStart(params[i], pw)
 		}
 		return s
 	}
@@ -76,7 +76,7 @@ func LayerList(rows []LayerRow, cur, w, h int, st Styles) string {
 			out = append(out, strings.Repeat(" ", mark)+st.Text.Render(text))
 		}
 	}
-	return clipBlock(strings.Join(out, "\n"), w, h)
+	return ClipBlock(strings.Join(out, "\n"), w, h)
 }
 
 // layerParams formats n with commas between groups of three digits.

@@ -29,8 +29,8 @@ func Probs(probs []float32, classes []string, label, pred, w int, st Styles) str
 	if len(probs) == 0 || w <= 0 {
 		return ""
 	}
-	names := classLabels(classes, len(probs))
-	nameW := min(maxWidth(names), probsNameMax)
+	names := ClassNames(classes, len(probs))
+	nameW := min(MaxWidth(names), probsNameMax)
 	barW := w - probsFixed - nameW
 	if barW < 5 { // give the bar some room back from the names
 		nameW = max(1, nameW-(5-barW))
@@ -54,9 +54,9 @@ func Probs(probs []float32, classes []string, label, pred, w int, st Styles) str
 		if i == pred {
 			mark[1] = 'P'
 		}
-		name := st.Text.Render(padEnd(cutText(names[i], nameW), nameW))
+		name := st.Text.Render(PadEnd(Truncate(names[i], nameW), nameW))
 		if i == label || i == pred {
-			name = style.Render(padEnd(cutText(names[i], nameW), nameW))
+			name = style.Render(PadEnd(Truncate(names[i], nameW), nameW))
 		}
 		var b strings.Builder
 		b.WriteString(style.Render(string(mark)))
@@ -70,7 +70,7 @@ func Probs(probs []float32, classes []string, label, pred, w int, st Styles) str
 		b.WriteString(style.Render(pctCell(float64(p))))
 		lines[i] = b.String()
 	}
-	return clipBlock(strings.Join(lines, "\n"), w, len(lines))
+	return ClipBlock(strings.Join(lines, "\n"), w, len(lines))
 }
 
 // eighths are the partial blocks of a bar, by eighths of a cell.
@@ -142,7 +142,7 @@ func TopK(probs []float32, classes []string, label, k, w int, st Styles) string 
 	}
 	parts := make([]string, len(top))
 	for r, c := range top {
-		parts[r] = style(r, c).Render(classLabel(classes, c) + " " + strings.TrimSpace(pctCell(float64(probs[c]))))
+		parts[r] = style(r, c).Render(ClassName(classes, c) + " " + strings.TrimSpace(pctCell(float64(probs[c]))))
 	}
 	line := st.Muted.Render(fmt.Sprintf("top %d: ", len(top))) + strings.Join(parts, st.Muted.Render(" · "))
 	if lipgloss.Width(line) <= w {
@@ -150,13 +150,13 @@ func TopK(probs []float32, classes []string, label, k, w int, st Styles) string 
 	}
 	names := make([]string, len(top))
 	for r, c := range top {
-		names[r] = classLabel(classes, c)
+		names[r] = ClassName(classes, c)
 	}
-	nameW := max(1, min(maxWidth(names), w-4-1-6))
+	nameW := max(1, min(MaxWidth(names), w-4-1-6))
 	lines := make([]string, len(top))
 	for r, c := range top {
-		text := fmt.Sprintf("%d. %s %s", r+1, padEnd(cutText(names[r], nameW), nameW), pctCell(float64(probs[c])))
+		text := fmt.Sprintf("%d. %s %s", r+1, PadEnd(Truncate(names[r], nameW), nameW), pctCell(float64(probs[c])))
 		lines[r] = style(r, c).Render(text)
 	}
-	return clipBlock(strings.Join(lines, "\n"), w, len(lines))
+	return ClipBlock(strings.Join(lines, "\n"), w, len(lines))
 }

@@ -52,7 +52,7 @@ func Detail(d DetailData, w, h int, st Styles) string {
 		}
 		return s
 	}
-	minText := probsFixed + min(3, maxWidth(classLabels(d.Classes, len(d.Probs)))) + 8
+	minText := probsFixed + min(3, MaxWidth(ClassNames(d.Classes, len(d.Probs)))) + 8
 	beside := func(s, tw int) string {
 		img := detailImage(d, rows, cols, s, st)
 		return head + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, img, strings.Repeat(" ", detailGap), text(tw))
@@ -60,18 +60,18 @@ func Detail(d DetailData, w, h int, st Styles) string {
 	for _, s := range []int{2, 1} {
 		imgW, imgH := cols*s, (rows*s+1)/2
 		if tw := min(w-imgW-detailGap, detailBarsMax); tw >= minText && 1+max(imgH, lipgloss.Height(text(tw))) <= h {
-			return clipBlock(beside(s, tw), w, h)
+			return ClipBlock(beside(s, tw), w, h)
 		}
 		if tw := min(w, detailBarsMax); w >= imgW && 1+imgH+lipgloss.Height(text(tw)) <= h {
-			return clipBlock(head+"\n"+detailImage(d, rows, cols, s, st)+"\n"+text(tw), w, h)
+			return ClipBlock(head+"\n"+detailImage(d, rows, cols, s, st)+"\n"+text(tw), w, h)
 		}
 	}
 	// Nothing fits whole: keep the bars in view and clip the image.
 	if tw := min(w-cols-detailGap, detailBarsMax); tw >= minText {
-		return clipBlock(beside(1, tw), w, h)
+		return ClipBlock(beside(1, tw), w, h)
 	}
 	tw := min(w, detailBarsMax)
-	return clipBlock(head+"\n"+text(tw)+"\n"+detailImage(d, rows, cols, 1, st), w, h)
+	return ClipBlock(head+"\n"+text(tw)+"\n"+detailImage(d, rows, cols, 1, st), w, h)
 }
 
 // detailImage is the image of the pane at scale s, with the saliency overlay if any.
@@ -89,12 +89,12 @@ func detailHeader(d DetailData, wrong bool, st Styles) string {
 	if d.Index >= 0 {
 		parts = append(parts, st.Title.Render("#"+strconv.Itoa(d.Index)))
 	}
-	parts = append(parts, st.Muted.Render("true ")+st.Text.Render(classLabel(d.Classes, d.Label)))
+	parts = append(parts, st.Muted.Render("true ")+st.Text.Render(ClassName(d.Classes, d.Label)))
 	predStyle, mark := st.Good, ""
 	if wrong {
 		predStyle, mark = st.Bad, " ✗"
 	}
-	parts = append(parts, st.Muted.Render("pred ")+predStyle.Render(classLabel(d.Classes, d.Pred)+mark))
+	parts = append(parts, st.Muted.Render("pred ")+predStyle.Render(ClassName(d.Classes, d.Pred)+mark))
 	parts = append(parts, st.Muted.Render("loss ")+st.Text.Render(strconv.FormatFloat(d.Loss, 'f', 3, 64)))
 	return strings.Join(parts, "  ")
 }

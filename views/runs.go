@@ -17,6 +17,11 @@ type RunCurves struct {
 	Epochs []nn.EpochStats
 }
 
+// runMarks draw each run's line without colour (NO_COLOR, dumb terminals):
+// the first run keeps asciigraph's lines, the others are drawn with their
+// mark, which the legend shows.
+var runMarks = []rune{0, '•', '×', '+', '*', 'o', '#', '%'}
+
 // runColors are the series colours of the Runs view, in legend order.
 var runColors = []asciigraph.AnsiColor{asciigraph.DodgerBlue, asciigraph.Orange, asciigraph.LimeGreen,
 	asciigraph.HotPink, asciigraph.Gold, asciigraph.Cyan, asciigraph.MediumPurple, asciigraph.Tomato}
@@ -29,7 +34,7 @@ func Runs(runs []RunCurves, w, h int, st Styles) string {
 		return ""
 	}
 	if len(runs) == 0 {
-		return fitBlockLines(st.Muted.Render("no runs to compare: start with --compare runs/a,runs/b"), w, h)
+		return FitBlock(st.Muted.Render("no runs to compare: start with --compare runs/a,runs/b"), w, h)
 	}
 	maxEp := 0
 	for _, r := range runs {
@@ -41,12 +46,12 @@ func Runs(runs []RunCurves, w, h int, st Styles) string {
 	lh := strings.Count(legend, "\n") + 1
 	ch := h - lh
 	if ch < 4 || maxEp == 0 {
-		return fitBlockLines(legend+"\n"+st.Muted.Render("no finished epochs yet"), w, h)
+		return FitBlock(legend+"\n"+st.Muted.Render("no finished epochs yet"), w, h)
 	}
 	lw := (w - 2) / 2
 	acc := runsChart("test accuracy (%)", runs, maxEp, func(e nn.EpochStats) float64 { return 100 * e.TestAcc }, lw, ch, st)
 	loss := runsChart("test loss", runs, maxEp, func(e nn.EpochStats) float64 { return e.TestLoss }, w-lw-2, ch, st)
-	return fitBlockLines(legend+"\n"+besides(acc, "  ", loss), w, h)
+	return FitBlock(legend+"\n"+besides(acc, "  ", loss), w, h)
 }
 
 func runsLegend(runs []RunCurves, w int, st Styles) string {
@@ -58,7 +63,10 @@ func runsLegend(runs []RunCurves, w int, st Styles) string {
 				best, at = e.TestAcc, e.Epoch
 			}
 		}
-		mark := fmt.Sprintf("(%d)", i+1)
+		mark := fmt.Sprintf("(%d) ──", i+1)
+		if m := runMarks[i%len(runMarks)]; m != 0 {
+			mark = fmt.Sprintf("(%d) %c%c", i+1, m, m)
+		}
 		if colourful(st) { // colour terminals: a swatch of the series colour
 			mark = runColors[i%len(runColors)].String() + "━━" + asciigraph.Default.String()
 		}
@@ -68,7 +76,7 @@ func runsLegend(runs []RunCurves, w int, st Styles) string {
 		}
 		parts = append(parts, s)
 	}
-	return fitLine(strings.Join(parts, "   "), w)
+	return Fit(strings.Join(parts, "   "), w)
 }
 
 // runsChart plots f of every run's epochs on a shared x axis of epochs 1..maxEp.
@@ -76,6 +84,8 @@ func runsChart(title string, runs []RunCurves, maxEp int, f func(nn.EpochStats) 
 	cols := max(w-10, 2)
 	var series [][]float64
 	var colors []asciigraph.AnsiColor
+	var marks []rune
+	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, r := range runs {
 		byEp := make([]float64, maxEp)
 		for j := range byEp {
@@ -86,29 +96,67 @@ func runsChart(title string, runs []RunCurves, maxEp int, f func(nn.EpochStats) 
 				byEp[e.Epoch-1] = v
 			}
 		}
-		pts := make([]float64, cols)
+		pts := Resample(byEp, maxEp, cols)
 		any := false
-		for c := range pts {
-			// Column c shows the epoch whose span covers it (step per epoch).
-			ep := min(c*maxEp/cols, maxEp-1)
-			pts[c] = byEp[ep]
-			any = any || !math.IsNaN(pts[c])
+		for _, v := range pts {
+			if !math.IsNaN(v) {
+				any = true
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
 		}
 		if any {
 			series = append(series, pts)
 			colors = append(colors, runColors[i%len(runColors)])
+			marks = append(marks, runMarks[i%len(runMarks)])
 		}
 	}
 	if len(series) == 0 {
-		return fitBlockLines(st.Muted.Render(title+": no data"), w, h)
+		return FitBlock(st.Muted.Render(title+": no data"), w, h)
 	}
-	opts := []asciigraph.Option{asciigraph.Height(max(h-3, 2)), asciigraph.Width(cols), asciigraph.Precision(2)}
+	opts := []asciigraph.Option{asciigraph.Height(max(h-3, 2)), asciigraph.Width(cols), asciigraph.Precision(2),
+		asciigraph.LowerBound(lo), asciigraph.UpperBound(hi)}
+	var plot string
 	if colourful(st) {
-		opts = append(opts, asciigraph.SeriesColors(colors...))
+		plot = asciigraph.PlotMany(series, append(opts, asciigraph.SeriesColors(colors...))...)
+	} else {
+		plot = markedPlot(series, marks, opts)
 	}
-	plot := asciigraph.PlotMany(series, opts...)
 	axis := fmt.Sprintf("epochs 1..%d", maxEp)
-	return fitBlockLines(st.Title.Render(title)+"\n"+plot+"\n"+st.Muted.Render(axis), w, h)
+	return FitBlock(st.Title.Render(title)+"\n"+plot+"\n"+st.Muted.Render(axis), w, h)
+}
+
+// markedPlot plots series together without colour, and then draws over the
+// line of each series with a mark (0: none) its cells in its own plot, so
+// that the series can be told apart. Every plot has the same bounds, so the
+// same axis.
+func markedPlot(series [][]float64, marks []rune, opts []asciigraph.Option) string {
+	base := strings.Split(asciigraph.PlotMany(series, opts...), "\n")
+	grid := make([][]rune, len(base))
+	for i, l := range base {
+		grid[i] = []rune(l)
+	}
+	for k, m := range marks {
+		if m == 0 {
+			continue
+		}
+		for i, l := range strings.Split(asciigraph.PlotMany(series[k:k+1], opts...), "\n") {
+			r := []rune(l)
+			axis := strings.IndexFunc(l, func(c rune) bool { return c == '┤' || c == '┼' })
+			if i >= len(grid) || axis < 0 {
+				continue
+			}
+			from := len([]rune(l[:axis])) + 1
+			for j := from; j < len(r) && j < len(grid[i]); j++ {
+				if r[j] != ' ' {
+					grid[i][j] = m
+				}
+			}
+		}
+	}
+	for i, r := range grid {
+		base[i] = string(r)
+	}
+	return strings.Join(base, "\n")
 }
 
 // colourful reports whether the terminal shows colours (not NO_COLOR, not dumb).

@@ -95,5 +95,5 @@ func TooSmall(w, h, needW, needH int, st Styles) string {
 		lines[i] = ansi.Truncate(l, w, "…")
 	}
 	msg := lipgloss.JoinVertical(lipgloss.Center, lines...)
-	return fitBlockLines(lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, msg), w, h)
+	return FitBlock(lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, msg), w, h)
 }

@@ -41,10 +41,63 @@ func Fit(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	if Width(s) > w {
-		s = ansi.Truncate(s, w, "")
+	return PadEnd(Cut(s, w), w)
+}
+
+// Cut shortens s to at most w cells by keeping its first cells, with no
+// ellipsis: an abbreviation for tight column headers, or a line clipped to
+// its pane.
+func Cut(s string, w int) string {
+	if w <= 0 {
+		return ""
 	}
-	return PadEnd(s, w)
+	if Width(s) > w {
+		return ansi.Truncate(s, w, "")
+	}
+	return s
+}
+
+// ClipBlock cuts every line of s to at most w cells (Cut) and keeps at most
+// h lines; unlike FitBlock it pads nothing.
+func ClipBlock(s string, w, h int) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		lines[i] = Cut(l, w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TruncateLines shortens every line of s to at most w cells (Truncate).
+func TruncateLines(s string, w int) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Truncate(l, w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Wrap breaks s into lines of at most w cells, at spaces where it can and
+// inside a word longer than a line; nothing is dropped.
+func Wrap(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	return ansi.Wrap(s, w, "")
+}
+
+// MaxWidth is the widest of ss in cells.
+func MaxWidth(ss []string) int {
+	n := 0
+	for _, s := range ss {
+		n = max(n, Width(s))
+	}
+	return n
 }
 
 // Truncate shortens s to at most w cells, ending it with "…" when cut.
@@ -119,12 +172,16 @@ func GroupInt(n int) string {
 	return b.String()
 }
 
-// Plural is n and noun, with an s unless n is 1: "1 epoch", "3 epochs".
-func Plural(n int, noun string) string {
+// Plural is n (with thousands separators) and noun, with an s unless n is
+// 1: "1 epoch", "3 epochs", "1,204 images".
+func Plural(n int, noun string) string { return GroupInt(n) + " " + Noun(n, noun) }
+
+// Noun is noun with an s unless n is 1.
+func Noun(n int, noun string) string {
 	if n == 1 {
-		return "1 " + noun
+		return noun
 	}
-	return strconv.Itoa(n) + " " + noun + "s"
+	return noun + "s"
 }
 
 // Resample stretches s, one value per epoch of n, over w columns with

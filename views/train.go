@@ -35,7 +35,7 @@ func Train(d TrainData, w, h int, st Styles) string {
 		top := (h + 1) / 2
 		charts := Chart(d.loss(), cw, top, st) + "\n" + Chart(d.acc(), cw, h-top, st)
 		table := st.Title.Render("by epoch") + "\n" + Epochs(d.Epochs, d.TableTop, tw, h-1, st)
-		return besides(charts, "  ", fitBlockLines(table, tw, h))
+		return besides(charts, "  ", FitBlock(table, tw, h))
 	}
 	th := min(max(len(d.Epochs)+1, 3), max(3, h/3))
 	if h-th < 6 {
@@ -106,19 +106,4 @@ func besides(a, gap, b string) string {
 		}
 	}
 	return sb.String()
-}
-
-// fitBlockLines cuts or pads s to exactly h lines of width w.
-func fitBlockLines(s string, w, h int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for i := range lines {
-		lines[i] = fitLine(lines[i], w)
-	}
-	for len(lines) < h {
-		lines = append(lines, strings.Repeat(" ", w))
-	}
-	return strings.Join(lines, "\n")
 }
