@@ -36,6 +36,8 @@ Usage:
                                  the paper's epoch sweep, headless: one run per seed, then
                                  <out>/sweep.md and sweep.csv (accuracy by epoch count)
   convscope compare RUN...       test accuracy and loss per epoch of run folders, side by side
+  convscope report RUN           write the run's report: report.md with the learning dynamics
+                                 (suspected label errors, calibration) and its CSVs
   convscope help                 this text
 
 Run "convscope COMMAND -h" for a command's flags.
@@ -83,6 +85,8 @@ func Run(args []string) error {
 		return cmdEval(args, e)
 	case "explore":
 		return cmdExplore(args, e)
+	case "report":
+		return cmdReport(args, e)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, Usage)
 		return nil

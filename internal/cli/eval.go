@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
+	"strings"
 
+	"convscope/internal/atomicfile"
 	"convscope/internal/checkpoint"
 	"convscope/internal/fsx"
 	"convscope/internal/report"
 	"convscope/nn"
+	"convscope/views"
 )
 
 // EvalOptions is "eval --load FILE": evaluate a saved model on the test
@@ -21,6 +25,9 @@ type EvalOptions struct {
 	Classes string // comma-separated class names; "" = the checkpoint's
 	Threads int
 	JSON    bool
+	// Predictions, if set, is a CSV file to write one row per test image
+	// to: index, label, prediction, the probability of every class, loss.
+	Predictions string
 }
 
 // register adds the flags eval and explore share.
@@ -37,6 +44,7 @@ func cmdEval(args []string, e env) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	o.register(fs, "evaluate")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object")
+	fs.StringVar(&o.Predictions, "predictions", "", "also write one CSV row per test image to this file: index, label, prediction, every class's probability, loss")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -50,6 +58,11 @@ func runEval(o EvalOptions, w io.Writer) error {
 		return err
 	}
 	bad := nonFinite(m.eval)
+	if o.Predictions != "" && bad == nil {
+		if err := atomicfile.Write(o.Predictions, []byte(predictionsCSV(m))); err != nil {
+			return fmt.Errorf("eval: --predictions: %w", err)
+		}
+	}
 	if o.JSON {
 		obj := evalJSON(o.Load, m)
 		if bad != nil {
@@ -185,4 +198,24 @@ func evalJSON(path string, m *model) map[string]any {
 		out["mid_epoch"] = ck.MidEpoch
 	}
 	return out
+}
+
+// predictionsCSV is one row per test image: its index, label and
+// prediction (class names), the probability of every class, and its loss.
+func predictionsCSV(m *model) string {
+	ev := m.eval
+	t := report.Table{Head: []string{"index", "label", "prediction"}}
+	for c := range ev.K {
+		t.Head = append(t.Head, "p_"+views.ClassName(m.classes, c))
+	}
+	t.Head = append(t.Head, "loss")
+	t.Align = []byte(strings.Repeat("l", len(t.Head)))
+	for i := range ev.N {
+		row := []string{strconv.Itoa(i), views.ClassName(m.classes, int(ev.Labels[i])), views.ClassName(m.classes, int(ev.Pred[i]))}
+		for _, p := range ev.Probs[i*ev.K : (i+1)*ev.K] {
+			row = append(row, strconv.FormatFloat(float64(p), 'g', -1, 32))
+		}
+		t.Rows = append(t.Rows, append(row, strconv.FormatFloat(float64(ev.Losses[i]), 'g', -1, 32)))
+	}
+	return t.CSV()
 }
