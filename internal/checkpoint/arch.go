@@ -44,42 +44,71 @@ type layerArch struct {
 	Tensors  map[string][]int `json:"tensors,omitempty"`
 }
 
-// describe computes the architecture of layers applied to images of shape in.
-// It uses only each layer's kind and hyperparameters (kernel size, output
-// channels, batch-norm settings), not its buffers or its own shapes, so the
-// layers of a small network can describe the same design at another input
-// size without allocating it.
-func describe(name string, layers []nn.Layer, in nn.Shape) (arch, error) {
-	a := arch{Name: name, Rows: in.H, Cols: in.W, Channels: in.C}
-	s := in
+// layerSpec is what describe reads of a layer: its kind and settings, not
+// its buffers or its own shapes.
+type layerSpec struct {
+	kind          nn.LayerKind
+	k             int     // Conv2D: kernel size
+	out           int     // Conv2D: output channels; Dense: outputs
+	eps, momentum float64 // BatchNorm2D
+}
+
+// specsOf returns the specs of layers, failing for a kind Save cannot write.
+func specsOf(layers []nn.Layer) ([]layerSpec, error) {
+	specs := make([]layerSpec, len(layers))
 	for i, l := range layers {
-		la := layerArch{Kind: l.Kind()}
+		sp := layerSpec{kind: l.Kind()}
 		switch l := l.(type) {
 		case *nn.Conv2D:
-			k, o := l.K, l.Out().C
+			sp.k, sp.out = l.K, l.Out().C
+		case *nn.BatchNorm2D:
+			sp.eps, sp.momentum = l.Eps, l.Momentum
+		case *nn.Dense:
+			sp.out = l.Out().C
+		case *nn.ReLU, *nn.MaxPool2D, *nn.Flatten:
+		default:
+			return nil, fmt.Errorf("layer %d: kind %s cannot be saved", i, l.Kind())
+		}
+		specs[i] = sp
+	}
+	return specs, nil
+}
+
+// describe computes the architecture of the layers of specs applied to
+// images of shape in. Since specs hold no shapes, the specs of a small
+// network describe the same design at another input size without
+// allocating it.
+func describe(name string, specs []layerSpec, in nn.Shape) (arch, error) {
+	a := arch{Name: name, Rows: in.H, Cols: in.W, Channels: in.C}
+	s := in
+	for i, l := range specs {
+		la := layerArch{Kind: l.kind}
+		switch l.kind {
+		case nn.KindConv2D:
+			k, o := l.k, l.out
 			if s.H < k || s.W < k {
 				return arch{}, fmt.Errorf("layer %d (Conv2D %dx%d) gets a %s input, smaller than its kernel", i, k, k, s)
 			}
 			la.Tensors = map[string][]int{"weight": {o, s.C, k, k}, "bias": {o}}
 			s = nn.Shape{H: s.H - k + 1, W: s.W - k + 1, C: o}
-		case *nn.BatchNorm2D:
-			la.Eps, la.Momentum = l.Eps, l.Momentum
+		case nn.KindBatchNorm2D:
+			la.Eps, la.Momentum = l.eps, l.momentum
 			c := []int{s.C}
 			la.Tensors = map[string][]int{"weight": c, "bias": c, "running_mean": c, "running_var": c}
-		case *nn.ReLU:
-		case *nn.MaxPool2D:
+		case nn.KindReLU:
+		case nn.KindMaxPool2D:
 			if s.H < 2 || s.W < 2 {
 				return arch{}, fmt.Errorf("layer %d (MaxPool2D) gets a %s input, want at least 2x2", i, s)
 			}
 			s = nn.Shape{H: s.H / 2, W: s.W / 2, C: s.C}
-		case *nn.Flatten:
+		case nn.KindFlatten:
 			s = nn.Shape{H: 1, W: 1, C: s.Size()}
-		case *nn.Dense:
-			o := l.Out().C
+		case nn.KindDense:
+			o := l.out
 			la.Tensors = map[string][]int{"weight": {o, s.Size()}, "bias": {o}}
 			s = nn.Shape{H: 1, W: 1, C: o}
 		default:
-			return arch{}, fmt.Errorf("layer %d: kind %s cannot be saved", i, l.Kind())
+			return arch{}, fmt.Errorf("layer %d: kind %s cannot be saved", i, l.kind)
 		}
 		la.Out = [3]int{s.H, s.W, s.C}
 		a.Layers = append(a.Layers, la)
@@ -94,7 +123,11 @@ func describe(name string, layers []nn.Layer, in nn.Shape) (arch, error) {
 // netArch describes net, checking that describe agrees with the shapes the
 // layers report.
 func netArch(net *nn.Net) (arch, error) {
-	a, err := describe(net.Name, net.Layers, net.Input)
+	specs, err := specsOf(net.Layers)
+	if err != nil {
+		return arch{}, err
+	}
+	a, err := describe(net.Name, specs, net.Input)
 	if err != nil {
 		return arch{}, err
 	}
@@ -108,35 +141,42 @@ func netArch(net *nn.Net) (arch, error) {
 }
 
 // paperArch is the architecture nn.NewPaper builds for rows×cols images and
-// k classes, computed from a 28×28 copy so that a file's claimed size never
-// allocates more than a fixed amount before its tensors are checked.
+// k classes, computed from the specs of a 28×28 copy so that a file's
+// claimed size never allocates more than a fixed amount before its tensors
+// are checked.
 func paperArch(rows, cols, k int) (arch, error) {
 	if rows < minSide || cols < minSide || rows > maxSide || cols > maxSide {
 		return arch{}, fmt.Errorf("input %dx%d, want between %dx%d and %dx%d", rows, cols, minSide, minSide, maxSide, maxSide)
 	}
-	layers, err := paperLayers(k)
+	specs, err := paperSpecs(k)
 	if err != nil {
 		return arch{}, err
 	}
-	return describe(paperName, layers, nn.Shape{H: rows, W: cols, C: 1})
+	return describe(paperName, specs, nn.Shape{H: rows, W: cols, C: 1})
 }
 
-// paperLayersByK caches the layers of a small paper network per class
-// count: describe reads only their kinds and settings, and building them
-// (214k random weights) for every file read was most of what Load cost on
-// a small or broken file. The cached layers are never run or changed.
-var paperLayersByK sync.Map // int -> []nn.Layer
+// paperSpecsByK caches the layer specs of the paper network per class count
+// (a kilobyte or two each, 255 counts at most): building the network (214k
+// random weights and its buffers, 2.6 MB) for every file read was most of
+// what Load cost on a small or broken file, and keeping the built layers
+// instead pinned 2.6 MB per class count a file had claimed.
+var paperSpecsByK sync.Map // int -> []layerSpec
 
-func paperLayers(k int) ([]nn.Layer, error) {
-	if v, ok := paperLayersByK.Load(k); ok {
-		return v.([]nn.Layer), nil
+func paperSpecs(k int) ([]layerSpec, error) {
+	if v, ok := paperSpecsByK.Load(k); ok {
+		return v.([]layerSpec), nil
 	}
+	// NewPaper refuses a class count out of its range before allocating.
 	small, err := nn.NewPaper(minSide, minSide, k, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return nil, err
 	}
-	v, _ := paperLayersByK.LoadOrStore(k, small.Layers)
-	return v.([]nn.Layer), nil
+	specs, err := specsOf(small.Layers)
+	if err != nil {
+		return nil, err
+	}
+	v, _ := paperSpecsByK.LoadOrStore(k, specs)
+	return v.([]layerSpec), nil
 }
 
 // checkArch reports the first difference between the file's architecture got

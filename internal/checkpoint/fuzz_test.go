@@ -60,6 +60,9 @@ func FuzzLoad(f *testing.F) {
 		f.Add(model)
 		f.Add(run)
 	}
+	if err := capMinimize(flag.CommandLine); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := loadBytes(b)
 		if err != nil {
@@ -90,6 +93,71 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzMinimizeTime is the -fuzzminimizetime a fuzzing run of FuzzLoad uses
+// unless told otherwise (go test's default is 60s).
+//
+// Every new input the fuzzer finds is minimized before fuzzing goes on in
+// that worker, and the execs spent on it are reported only when it ends, so
+// "execs" stands still meanwhile. Inputs grown from the seeds (4-6 KB of
+// real metadata) do not shrink: removing any byte breaks the header length
+// prefix, so every candidate of go's minimizer fails and it runs its whole
+// O(n^2) byte-range pass (about 10 million loads for 4.4 KB) until the
+// time is up. With 60 s, each of the two workers stalled on the first input
+// it found and a 12 s run showed "0/sec" after 3 s, though no load took
+// more than 15 ms.
+const fuzzMinimizeTime = "1s"
+
+// capMinimize sets fs's -test.fuzzminimizetime to fuzzMinimizeTime when fs
+// says fuzzing (-test.fuzz is set) and the flag was not given.
+func capMinimize(fs *flag.FlagSet) error {
+	fz := fs.Lookup("test.fuzz")
+	if fz == nil || fz.Value.String() == "" || fs.Lookup("test.fuzzminimizetime") == nil {
+		return nil
+	}
+	given := false
+	fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == "test.fuzzminimizetime" })
+	if given {
+		return nil
+	}
+	if err := fs.Set("test.fuzzminimizetime", fuzzMinimizeTime); err != nil {
+		return fmt.Errorf("capping the fuzzer's minimization: %w", err)
+	}
+	return nil
+}
+
+// TestCapMinimize checks that a fuzzing run of FuzzLoad minimizes each new
+// input for fuzzMinimizeTime at most, unless -fuzzminimizetime is given, and
+// that a plain test run is left alone.
+func TestCapMinimize(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"fuzzing", []string{"-test.fuzz=FuzzLoad"}, fuzzMinimizeTime},
+		{"fuzzing, time given", []string{"-test.fuzz=FuzzLoad", "-test.fuzzminimizetime=30s"}, "30s"},
+		{"fuzzing, count given", []string{"-test.fuzzminimizetime=100x", "-test.fuzz=FuzzLoad"}, "100x"},
+		{"testing", nil, "1m0s"},
+	} {
+		fs := flag.NewFlagSet(tc.name, flag.ContinueOnError)
+		fs.String("test.fuzz", "", "")
+		fs.String("test.fuzzminimizetime", "1m0s", "")
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		if err := capMinimize(fs); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := fs.Lookup("test.fuzzminimizetime").Value.String(); got != tc.want {
+			t.Errorf("%s: -test.fuzzminimizetime is %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	// go test's own flag must exist under that name.
+	if fl := flag.Lookup("test.fuzzminimizetime"); fl == nil {
+		t.Error("go test has no -test.fuzzminimizetime flag")
+	}
 }
 
 // TestSeeds rewrites the small seeds of FuzzLoad with
