@@ -1,15 +1,14 @@
 package tui
 
 import (
-	"errors"
 	"fmt"
-	"path/filepath"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"convscope/internal/atomicfile"
+	"convscope/internal/dynamics"
 	"convscope/internal/report"
+	"convscope/mnist"
 	"convscope/nn"
 	"convscope/views"
 )
@@ -40,23 +39,20 @@ var exportKey = key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export a re
 type exportedMsg struct {
 	dir   string
 	epoch int
+	files int // files written
 	err   error
 }
-
-// Files of an exported report, in the order they are written.
-const (
-	reportFile    = "report.md"
-	epochsFile    = "epochs.csv"
-	classesFile   = "classes.csv"
-	confusionFile = "confusion.csv"
-)
 
 // reportJob is an export: the figures to write, copied out of the model's
 // state, so that the command runs on its own.
 type reportJob struct {
 	dir          string
 	data         report.Data
-	labels, pred []uint8 // per-image results for the identity check; nil when absent
+	labels, pred []uint8   // per-image results for the identity check; nil when absent
+	probs        []float32 // the evaluation's probabilities, for its calibration
+	dynamics     func() *dynamics.Data
+	net          *nn.Net    // the latest network copy (cloned before use), for suggested labels
+	train        *mnist.Set // the training images, for suggested labels
 }
 
 // export returns a command that writes the latest evaluation's report to
@@ -96,9 +92,9 @@ func (rs *runState) reportJob() reportJob {
 		d.Confusion[i] = append([]int(nil), r...)
 	}
 	d.Epochs = append(d.Epochs, rs.stats...)
-	j := reportJob{dir: rs.outDir, data: d}
+	j := reportJob{dir: rs.outDir, data: d, dynamics: rs.dynamics, net: rs.net, train: rs.train}
 	if len(ev.Labels) == ev.N && len(ev.Pred) == ev.N {
-		j.labels, j.pred = ev.Labels, ev.Pred // never changed once sent
+		j.labels, j.pred, j.probs = ev.Labels, ev.Pred, ev.Probs // never changed once sent
 	}
 	return j
 }
@@ -113,27 +109,43 @@ func settingsNote(cfg nn.Config) string {
 		cfg.Optimizer, cfg.LR, cfg.Schedule, cfg.Batch, cfg.Epochs, cfg.Seed)
 }
 
-// run checks the figures and writes the report's four files, each
-// atomically.
+// run writes the report (report.Write: the same files as the report
+// command), with the learning dynamics recorded so far.
 func (j reportJob) run() exportedMsg {
 	msg := exportedMsg{dir: j.dir, epoch: j.data.Epoch}
-	if err := errors.Join(report.CheckClassStats(j.data.Confusion, j.data.Stats, j.labels, j.pred),
-		report.CheckMacro(j.data.Stats, j.data.Macro)); err != nil {
-		msg.err = fmt.Errorf("the evaluation's figures disagree, nothing written: %w", err)
-		return msg
-	}
-	d := j.data
-	files := []struct{ name, text string }{
-		{reportFile, report.Markdown(d)},
-		{epochsFile, report.EpochsCSV(d.Epochs)},
-		{classesFile, report.ClassesCSV(d.Stats, d.Macro, d.Classes)},
-		{confusionFile, report.ConfusionCSV(d.Confusion, d.Classes)},
-	}
-	for _, f := range files {
-		if err := atomicfile.Write(filepath.Join(j.dir, f.name), []byte(f.text)); err != nil {
-			msg.err = err
-			return msg
+	r := report.Run{Data: j.data, Labels: j.labels, Pred: j.pred, Probs: j.probs}
+	if j.dynamics != nil {
+		if d := j.dynamics(); d != nil && d.Epochs >= j.data.Epoch {
+			d.Truncate(j.data.Epoch)
+			r.Dynamics = d
 		}
 	}
+	if j.net != nil && j.train != nil {
+		net := j.net.Clone()
+		r.Suggest = func(idx []int) []int { return predictImages(net, j.train, idx) }
+	}
+	paths, err := report.Write(j.dir, r)
+	msg.files, msg.err = len(paths), err
 	return msg
+}
+
+// predictImages is net's prediction for images idx of set.
+func predictImages(net *nn.Net, set *mnist.Set, idx []int) []int {
+	pix := set.Rows * set.Cols
+	sub := &mnist.Set{Images: make([]uint8, 0, len(idx)*pix), Labels: make([]uint8, len(idx)), N: len(idx), Rows: set.Rows, Cols: set.Cols}
+	for i, k := range idx {
+		if k < 0 || k >= set.N {
+			return nil
+		}
+		sub.Images = append(sub.Images, set.Image(k)...)
+		sub.Labels[i] = set.Labels[k]
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	out := make([]int, len(idx))
+	for i, p := range nn.Evaluate(net, sub, 0).Pred {
+		out[i] = int(p)
+	}
+	return out
 }

@@ -70,10 +70,10 @@ func TestExport(t *testing.T) {
 				t.Fatalf("the export command gave %#v, want success in %s for epoch 3", msgs[0], dir)
 			}
 			send(m, got)
-			if names := dirFiles(t, dir); !slices.Equal(names, []string{classesFile, confusionFile, epochsFile, reportFile}) {
-				t.Errorf("the run folder holds %v, want exactly the four report files (no temporary ones)", names)
+			if names := dirFiles(t, dir); !slices.Equal(names, []string{report.CalibrationCSVFile, report.ClassesCSVFile, report.ConfusionCSVFile, report.EpochsCSVFile, report.ReportFile}) {
+				t.Errorf("the run folder holds %v, want exactly the report's files (no temporary ones)", names)
 			}
-			if out := ansi.Strip(content(m)); !strings.Contains(out, "epoch 3: wrote report.md and 3 CSVs to "+dir) {
+			if out := ansi.Strip(content(m)); !strings.Contains(out, "epoch 3: wrote report.md and 4 CSVs to "+dir) {
 				t.Errorf("after the export the tab should say where it went:\n%s", out)
 			}
 
@@ -91,10 +91,10 @@ func TestExport(t *testing.T) {
 			}
 			slices.SortFunc(epochs, func(a, b nn.EpochStats) int { return a.Epoch - b.Epoch })
 			want := map[string]string{
-				confusionFile: report.ConfusionCSV(ev.Confusion, classes),
-				classesFile:   report.ClassesCSV(stats, ev.Macro, classes),
-				epochsFile:    report.EpochsCSV(epochs),
-				reportFile: report.Markdown(report.Data{
+				report.ConfusionCSVFile: report.ConfusionCSV(ev.Confusion, classes),
+				report.ClassesCSVFile:   report.ClassesCSV(stats, ev.Macro, classes),
+				report.EpochsCSVFile:    report.EpochsCSV(epochs),
+				report.ReportFile: report.Markdown(report.Data{
 					Title: "convscope report",
 					Notes: []string{"run folder: " + dir, "training: adam, lr 0.001, constant schedule, batch 64, 10 epochs, seed 1"},
 					Epoch: 3, Loss: ev.Loss, Acc: ev.Acc, Epochs: epochs, Classes: classes,
@@ -102,11 +102,17 @@ func TestExport(t *testing.T) {
 				}),
 			}
 			for name, w := range want {
-				if g := readFile(t, filepath.Join(dir, name)); g != w {
+				g := readFile(t, filepath.Join(dir, name))
+				if name == report.ReportFile {
+					// The evaluation's calibration follows the tables (no
+					// dynamics were recorded here).
+					g, _, _ = strings.Cut(g, "\n## Calibration of the test set")
+				}
+				if g != w {
 					t.Errorf("%s =\n%s\nwant\n%s", name, g, w)
 				}
 			}
-			md := readFile(t, filepath.Join(dir, reportFile))
+			md := readFile(t, filepath.Join(dir, report.ReportFile))
 			for _, s := range []string{"Evaluation after epoch 3: 40 images, 10 classes", "(31 correct)", "| 3     |   1 |   3 |   3 |  33 |    0.2500 |"} {
 				if !strings.Contains(md, s) {
 					t.Errorf("report.md lacks %q:\n%s", s, md)
@@ -116,10 +122,11 @@ func TestExport(t *testing.T) {
 			// A second export replaces the files.
 			send(m, testEpoch(4, shiftedEval(40, 1)))
 			drive(m, press("e"))
-			if names := dirFiles(t, dir); len(names) != 4 {
-				t.Errorf("after a second export the run folder holds %v, want the four files", names)
+			// This evaluation has per-image probabilities: its calibration is written too.
+			if names := dirFiles(t, dir); !slices.Contains(names, report.CalibrationCSVFile) || len(names) != 5 {
+				t.Errorf("after a second export the run folder holds %v, want the four files and calibration.csv", names)
 			}
-			if g := readFile(t, filepath.Join(dir, confusionFile)); g != report.ConfusionCSV(shiftedEval(40, 1).Confusion, classes) {
+			if g := readFile(t, filepath.Join(dir, report.ConfusionCSVFile)); g != report.ConfusionCSV(shiftedEval(40, 1).Confusion, classes) {
 				t.Errorf("the second export did not replace confusion.csv:\n%s", g)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"convscope/internal/dynamics"
 	"convscope/mnist"
 	"convscope/nn"
 	"convscope/views"
@@ -19,10 +20,13 @@ import (
 type runState struct {
 	// Fixed for the run.
 	test    *mnist.Set // the test images; nil when the program has none
+	train   *mnist.Set // the training images the run trains on (--train-limit); nil when none
 	classes []string   // class names, from the test set
 	outDir  string     // the run folder, where reports go
 	cfg     nn.Config
 	explore bool // a saved model, not a run in progress
+	// dynamics returns a copy of the run's learning dynamics (nil: none).
+	dynamics func() *dynamics.Data
 
 	state views.RunState
 	last  nn.Progress // the latest report
@@ -57,9 +61,12 @@ type exportState struct {
 }
 
 func newRunState(opts Options) *runState {
-	rs := &runState{test: opts.Data.Test, outDir: opts.OutDir, cfg: opts.Config, explore: opts.Explore}
+	rs := &runState{test: opts.Data.Test, outDir: opts.OutDir, cfg: opts.Config, explore: opts.Explore, dynamics: opts.Dynamics}
 	if rs.test != nil {
 		rs.classes = rs.test.Classes
+	}
+	if opts.Data.Train != nil {
+		rs.train = opts.Data.Train.Subset(opts.Config.TrainLimit)
 	}
 	return rs
 }
@@ -113,7 +120,7 @@ func (rs *runState) update(msg tea.Msg) {
 		if msg.err != nil {
 			rs.export.note, rs.export.bad = "export failed: "+strings.ReplaceAll(msg.err.Error(), "\n", "; "), true
 		} else {
-			rs.export.note, rs.export.bad = fmt.Sprintf("epoch %d: wrote report.md and 3 CSVs to %s", msg.epoch, msg.dir), false
+			rs.export.note, rs.export.bad = fmt.Sprintf("epoch %d: wrote report.md and %d CSVs to %s", msg.epoch, msg.files-1, msg.dir), false
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"convscope/internal/dynamics"
 	"convscope/nn"
 	"convscope/views"
 )
@@ -35,6 +36,9 @@ type Options struct {
 	History []nn.EpochStats
 	// Runs are other runs' figures the Train tab compares with (key r).
 	Runs []views.RunCurves
+	// Dynamics, if set, returns a copy of the run's learning dynamics so
+	// far (nil when none are recorded); the export and the Data tab read it.
+	Dynamics func() *dynamics.Data
 	// Explore says the network is a saved model, not a run in progress:
 	// Train evaluates it once, Config is the model's own settings (an empty
 	// Optimizer: the file does not record them), and nothing pauses or

@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"convscope/internal/dynamics"
 	"convscope/nn"
 	"convscope/tui"
 	"convscope/views"
@@ -82,8 +83,13 @@ func exploreOptions(m *model, dir string, others []views.RunCurves, prog []tea.P
 		last, history = history[n-1], history[:n-1]
 	}
 	net := ck.Net
+	var dyn func() *dynamics.Data
+	if d, _ := readDynamics(dir, m.data.Train.Subset(cfg.TrainLimit), m.data.Test, ck.Epoch); d != nil {
+		dyn = func() *dynamics.Data { return d.Clone() }
+	}
 	return tui.Options{
-		Net: net, Data: m.data, Config: cfg, OutDir: dir, History: history, Runs: others, Explore: true, ProgramOptions: prog,
+		Dynamics: dyn,
+		Net:      net, Data: m.data, Config: cfg, OutDir: dir, History: history, Runs: others, Explore: true, ProgramOptions: prog,
 		Train: func(ctx context.Context, report func(nn.Progress)) error {
 			ev := nn.Evaluate(net, m.data.Test, 0)
 			st := last

@@ -196,6 +196,7 @@ func execute(ctx context.Context, s session, e env) error {
 		},
 		// Called on the training goroutine between batches, or after training returned.
 		Save:           func(*nn.Net, int) (string, error) { return r.SaveNow() },
+		Dynamics:       r.Dynamics,
 		ProgramOptions: s.opts.ui,
 	}
 	uerr := tui.Run(ctx, opts)

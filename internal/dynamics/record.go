@@ -177,6 +177,9 @@ func (r *Recorder) Snapshot() *Data {
 	return r.d.clone()
 }
 
+// Clone returns a deep copy of d.
+func (d *Data) Clone() *Data { return d.clone() }
+
 func (d *Data) clone() *Data {
 	c := *d
 	c.TrainLabels, c.TrainP, c.TrainM = slices.Clone(d.TrainLabels), slices.Clone(d.TrainP), slices.Clone(d.TrainM)
