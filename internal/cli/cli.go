@@ -34,13 +34,16 @@ Usage:
   convscope bench [flags]        time training steps and test-set inference (images/s)
   convscope sweep --epochs 5,10,15,20 --seeds 1,2,3 [train flags]
                                  the paper's epoch sweep, headless: one run per seed, then
-                                 <out>/sweep.md and sweep.csv (accuracy by epoch count)
+                                 <out>/sweep.md and sweep.csv (accuracy by epoch count);
+                                 --lr/--batch/--schedule take lists, --shard I/N runs one share,
+                                 --plan prints a command per cell, --collect DIR builds the report
   convscope compare RUN...       test accuracy and loss per epoch of run folders, side by side
   convscope report RUN           write the run's report: report.md with the learning dynamics
                                  (suspected label errors, calibration) and its CSVs
   convscope help                 this text
 
-Run "convscope COMMAND -h" for a command's flags.
+--dataset mnist|fashion picks the data (fashion: apt-get install dataset-fashion-mnist);
+--data DIR reads any folder of IDX files. Run "convscope COMMAND -h" for a command's flags.
 `
 
 // errUsage is a bad command line (exit status 2); errHelp is help asked
