@@ -58,13 +58,7 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Net == nil {
 		return errors.New("tui: no network to train")
 	}
-	train := opts.Train
-	if train == nil {
-		train = func(ctx context.Context, report func(nn.Progress)) error {
-			return nn.Train(ctx, opts.Net, opts.Data, opts.Config, report)
-		}
-	}
-	return run(ctx, opts, program{train: train, opts: opts.ProgramOptions})
+	return run(ctx, opts, program{train: trainOf(opts), opts: opts.ProgramOptions})
 }
 
 // program is how run runs: tests pass a fake trainer, their own input and
@@ -75,34 +69,20 @@ type program struct {
 	wrap  func(tea.Model) tea.Model // nil: none
 }
 
-// run is Run with the training and the program given.
+// run is Run with the training and the program given: a hub with the local
+// terminal's UI as its one viewer.
 func run(ctx context.Context, opts Options, pr program) error {
-	var h hooks
-	if opts.Net != nil {
-		h.snapshot = opts.Net.Clone
-	}
-	if opts.Save != nil {
-		h.save = func(epoch int) (string, error) { return opts.Save(opts.Net, epoch) }
-	}
-	info := runInfo{cfg: opts.Config, canSave: opts.Save != nil, outDir: opts.OutDir, explore: opts.Explore}
-	if opts.Net != nil {
-		info.network = opts.Net.Describe()
-	}
+	opts.ProgramOptions = pr.opts
+	h := newHub(ctx, opts, pr.train)
+	perr := h.local(ctx, pr.wrap)
+	h.Stop()
+	return Result(ctx, h.Wait(), perr)
+}
 
-	r := startRunner(ctx, pr.train, h)
-	rs := newRunState(opts)
-	root := newModel(r, info, rs, newTabs(newKeyMap(), rs, opts.Runs))
-	if len(opts.History) > 0 {
-		root.Update(historyMsg(append([]nn.EpochStats(nil), opts.History...)))
-	}
-	var m tea.Model = root
-	if pr.wrap != nil {
-		m = pr.wrap(m)
-	}
-	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, pr.opts...)...)
-	_, perr := p.Run()
-	terr := r.wait()
-
+// Result is what Run returns given training's error terr and the local
+// program's perr: training's failure first (a cancellation is not one),
+// then the program's.
+func Result(ctx context.Context, terr, perr error) error {
 	switch {
 	case terr != nil && !errors.Is(terr, context.Canceled):
 		return fmt.Errorf("tui: training: %w", terr)
