@@ -13,6 +13,8 @@ import (
 
 	"convscope/internal/checkpoint"
 	"convscope/internal/dynamics"
+	"convscope/internal/health"
+	"convscope/internal/snapshot"
 )
 
 // The files of a run folder.
@@ -23,7 +25,7 @@ const (
 )
 
 // runFiles are the files whose presence means a folder holds a run.
-var runFiles = []string{MetricsFile, checkpoint.LastFile, checkpoint.BestFile, checkpoint.InterruptedFile, dynamics.File}
+var runFiles = []string{MetricsFile, checkpoint.LastFile, checkpoint.BestFile, checkpoint.InterruptedFile, dynamics.File, health.File, snapshot.Dir}
 
 // Folder is a run folder this process holds the lock of: no other
 // convscope process writes into it until Close.
@@ -137,7 +139,7 @@ var tempPattern = regexp.MustCompile(`^\.(.+)\.(tmp[0-9]+|[0-9]+\.tmp)$`)
 // ownFile reports whether name is a file convscope writes into a run folder.
 func ownFile(name string) bool {
 	switch name {
-	case MetricsFile, ConfigFile, checkpoint.LastFile, checkpoint.BestFile, checkpoint.InterruptedFile, dynamics.File:
+	case MetricsFile, ConfigFile, checkpoint.LastFile, checkpoint.BestFile, checkpoint.InterruptedFile, dynamics.File, health.File:
 		return true
 	}
 	// Reports the UI and the report command write: report.md, *.csv, *.json.

@@ -8,6 +8,9 @@
 //     says what failed, which checkpoint holds which epoch, and which
 //     epochs are in none; no earlier checkpoint is lost, since every save
 //     replaces its file atomically;
+//   - snapshots of the network (snapshots/, package snapshot) and samples
+//     of its training health (health.jsonl, package health), when asked
+//     for, are written as it trains, under the same policy;
 //   - a stop (ctrl+c, SIGTERM, q) saves the weights of the epoch in
 //     progress as interrupted.safetensors, and last.safetensors stays the
 //     state to resume from.
@@ -27,6 +30,8 @@ import (
 
 	"convscope/internal/checkpoint"
 	"convscope/internal/dynamics"
+	"convscope/internal/health"
+	"convscope/internal/snapshot"
 	"convscope/nn"
 )
 
@@ -48,6 +53,12 @@ type Options struct {
 	// NoDynamics turns off the recording of each image's learning dynamics
 	// (dynamics.safetensors); benchmarks measure its cost with it.
 	NoDynamics bool
+	// Snapshots and Health turn on the snapshots of the network
+	// (snapshots/, package snapshot) and the samples of its training
+	// health (health.jsonl, package health); HealthEvery is the batches
+	// between two health samples (0: health.DefaultEvery).
+	Snapshots, Health bool
+	HealthEvery       int
 }
 
 // Event is one report of the trainer, with what the run did about it.
@@ -77,6 +88,11 @@ type Run struct {
 	rec   *dynamics.Recorder // nil when not recording
 	notes []string           // what Start has to say (e.g. why no dynamics)
 
+	snapDir string          // "" when taking no snapshots
+	sampler *health.Sampler // nil when sampling no health
+	samples []health.Sample // guarded by mu
+	step    int             // training batches done over the run
+
 	mu          sync.Mutex
 	cancel      context.CancelFunc
 	saved       int   // the epoch last.safetensors holds
@@ -100,6 +116,12 @@ func Start(opts Options) (*Run, error) {
 	r := &Run{opts: opts, keep: k, saved: t.Epoch}
 	if !opts.NoDynamics {
 		r.startDynamics()
+	}
+	if err := r.startWatch(); err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	if r.rec != nil || r.snapDir != "" || r.sampler != nil {
+		t.Observe = r.observe
 	}
 	if opts.From != "" || len(t.History) > 0 {
 		if err := writeMetrics(opts.Folder.File(MetricsFile), t.History, opts.Wrap); err != nil {
@@ -264,6 +286,11 @@ func (r *Run) epochDone(st nn.EpochStats) (best bool, err error) {
 	case merr != nil:
 		return best, &SaveError{Epoch: st.Epoch, What: "metrics", Err: merr, Saved: r.savedEpoch(), Last: r.LastPath()}
 	}
+	t := r.opts.Trainer
+	n := r.opts.Data.Train.Subset(t.Cfg.TrainLimit).N
+	if err := r.endSnapshot(st, (n+t.Cfg.Batch-1)/max(t.Cfg.Batch, 1)); err != nil {
+		return best, err
+	}
 	return best, nil
 }
 
@@ -353,7 +380,7 @@ func (r *Run) Summary(w io.Writer) {
 // SaveError is a failed write that stopped a run.
 type SaveError struct {
 	Epoch int    // the epoch being saved
-	What  string // "checkpoint", "metrics", "dynamics" or "save" (a save the user asked for)
+	What  string // "checkpoint", "metrics", "dynamics", "snapshot", "health" or "save" (a save the user asked for)
 	Err   error
 	Saved int    // the epoch last.safetensors holds
 	Last  string // last.safetensors
@@ -366,6 +393,10 @@ func (e *SaveError) Error() string {
 		what = fmt.Sprintf("writing epoch %d to %s failed", e.Epoch, MetricsFile)
 	case "dynamics":
 		what = fmt.Sprintf("writing epoch %d to %s failed", e.Epoch, dynamics.File)
+	case "snapshot":
+		what = fmt.Sprintf("writing a snapshot of epoch %d to %s failed", e.Epoch, snapshot.Dir)
+	case "health":
+		what = fmt.Sprintf("writing epoch %d to %s failed", e.Epoch, health.File)
 	case "save":
 		what = "saving the weights failed"
 	default:
