@@ -312,14 +312,18 @@ func (s *hubSub) model(wrap func(tea.Model) tea.Model) tea.Model {
 	return &hubModel{m: root, inner: inner, s: s}
 }
 
-// Next waits for the UI's queued messages; nil once it has left.
+// Next waits for the UI's queued messages; nil once it has left, or once
+// everything was delivered and read.
 func (s *hubSub) Next() tea.Cmd {
 	return func() tea.Msg {
 		for {
+			ended := false
 			select {
 			case <-s.notify:
 			case <-s.done:
 				return nil
+			case <-s.h.pump:
+				ended = true
 			}
 			s.mu.Lock()
 			q := s.queue
@@ -327,6 +331,9 @@ func (s *hubSub) Next() tea.Cmd {
 			s.mu.Unlock()
 			if len(q) > 0 {
 				return eventsMsg(q)
+			}
+			if ended {
+				return nil
 			}
 		}
 	}

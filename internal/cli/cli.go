@@ -31,6 +31,9 @@ Usage:
   convscope train --resume FILE  continue a run from its checkpoint, e.g. runs/<time>/last.safetensors
   convscope eval --load FILE     evaluate a saved model on the test set: accuracy, loss, per-class table
   convscope explore --load FILE  open the UI on a saved model without training
+  convscope train --serve [ADDR] also serve the live UI over SSH (default 127.0.0.1:2222; explore too):
+                                 public keys only (--authorized-keys, default ~/.ssh/authorized_keys),
+                                 keys in --controllers FILE may pause, save and stop, others watch
   convscope bench [flags]        time training steps and test-set inference (images/s)
   convscope sweep --epochs 5,10,15,20 --seeds 1,2,3 [train flags]
                                  the paper's epoch sweep, headless: one run per seed, then

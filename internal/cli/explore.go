@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io"
 	"path/filepath"
 
 	tea "charm.land/bubbletea/v2"
@@ -21,6 +22,7 @@ type ExploreOptions struct {
 	EvalOptions
 	NoTUI   bool
 	Compare string
+	Serve   ServeOptions
 }
 
 func cmdExplore(args []string, e env) error {
@@ -29,21 +31,29 @@ func cmdExplore(args []string, e env) error {
 	o.register(fs, "explore")
 	fs.BoolVar(&o.NoTUI, "no-tui", false, "print the evaluation instead of opening the UI")
 	fs.StringVar(&o.Compare, "compare", "", "comma-separated run folders whose curves the UI compares (key r in Train)")
-	if err := parseFlags(fs, args); err != nil {
+	o.Serve.register(fs)
+	if err := parseFlags(fs, serveArgs(args)); err != nil {
 		return err
 	}
-	if o.NoTUI || !e.tty {
+	if err := o.Serve.check(); err != nil {
+		return err
+	}
+	headless := o.NoTUI || !e.tty
+	if headless && !o.Serve.on() {
 		return runEval(o.EvalOptions, e.stdout)
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	return runExplore(ctx, o)
+	return runExplore(ctx, o, headless, e.stdout)
 }
 
 // runExplore opens the UI on a saved network: it evaluates the network on
 // the test set once and shows that evaluation in every tab, with the file's
 // history in the Train tab and its own settings in the header.
-func runExplore(ctx context.Context, o ExploreOptions) error {
+//
+// With --serve the UI is served over SSH too; headless, only there, until
+// ctrl+c.
+func runExplore(ctx context.Context, o ExploreOptions, headless bool, stdout io.Writer) error {
 	m, err := loadModel("explore", o.EvalOptions)
 	if err != nil {
 		return err
@@ -60,7 +70,14 @@ func runExplore(ctx context.Context, o ExploreOptions) error {
 	net := m.ck.Net
 	net.SetEngine(eng)
 	defer net.SetEngine(nil)
-	err = tui.Run(ctx, exploreOptions(m, filepath.Dir(o.Load), others, nil))
+	opts := exploreOptions(m, filepath.Dir(o.Load), others, nil)
+	if o.Serve.on() {
+		o.Serve.hold = true
+		terr, perr := serveRun(ctx, o.Serve, opts, headless, stdout)
+		err = tui.Result(ctx, terr, perr)
+	} else {
+		err = tui.Run(ctx, opts)
+	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

@@ -29,6 +29,7 @@ type TrainOptions struct {
 	NoTUI   bool
 	Resume  string // checkpoint to continue from
 	Compare string // comma-separated run folders for the UI's Runs view
+	Serve   ServeOptions
 
 	given map[string]bool // the flags set on the command line
 	// For tests: every byte the run writes goes through wrap (a full disk),
@@ -68,13 +69,14 @@ func (o *TrainOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.NoTUI, "no-tui", false, "print one line per epoch instead of the live UI")
 	fs.StringVar(&o.Compare, "compare", "", "comma-separated run folders whose curves the UI compares with this run (key r in Train)")
 	fs.StringVar(&o.Resume, "resume", "", "continue the run saved in this checkpoint, e.g. runs/<time>/last.safetensors")
+	o.Serve.register(fs)
 }
 
 func cmdTrain(args []string, e env) error {
 	var o TrainOptions
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	o.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, serveArgs(args)); err != nil {
 		return err
 	}
 	o.given = map[string]bool{}
@@ -95,6 +97,9 @@ func cmdTrain(args []string, e env) error {
 // runTrain trains a fresh run, or resumes one (o.Resume).
 func runTrain(ctx context.Context, o TrainOptions, e env) error {
 	if err := checkThreads(o.Config.Threads); err != nil {
+		return err
+	}
+	if err := o.Serve.check(); err != nil {
 		return err
 	}
 	if o.Resume != "" {
@@ -161,10 +166,10 @@ func execute(ctx context.Context, s session, e env) error {
 	var report func(nn.Progress) // the UI's, set on the training goroutine
 	r, err := run.Start(run.Options{Trainer: t, Data: s.data, Folder: s.folder, From: s.from, Dataset: s.dataset, Wrap: s.opts.wrap,
 		OnEvent: func(ev run.Event) {
-			switch {
-			case !useUI:
+			if !useUI {
 				printer.Event(ev)
-			case report != nil:
+			}
+			if report != nil {
 				report(ev.Progress)
 			}
 		}})
@@ -174,7 +179,8 @@ func execute(ctx context.Context, s session, e env) error {
 	for _, n := range r.Notes() {
 		fmt.Fprintln(e.stdout, "note:", n)
 	}
-	if !useUI {
+	served := s.opts.Serve.on()
+	if !useUI && !served {
 		fmt.Fprintf(e.stdout, "convscope: %s, %s, batch %d, seed %d, %d train / %d test images, %d threads, kernel %s\n",
 			t.Net.Describe(), rateText(t.Cfg), t.Cfg.Batch, t.Cfg.Seed, s.data.Train.Subset(t.Cfg.TrainLimit).N, s.data.Test.N, eng.Threads(), gemm.Kernel())
 		fmt.Fprintf(e.stdout, "run folder: %s\n", s.folder.Path)
@@ -199,7 +205,17 @@ func execute(ctx context.Context, s session, e env) error {
 		Dynamics:       r.Dynamics,
 		ProgramOptions: s.opts.ui,
 	}
-	uerr := tui.Run(ctx, opts)
+	var uerr error
+	if served {
+		if !useUI {
+			fmt.Fprintf(e.stdout, "run folder: %s\n", s.folder.Path)
+		}
+		terr, perr := serveRun(ctx, s.opts.Serve, opts, !useUI, e.stdout)
+		printer.Clear()
+		uerr = tui.Result(ctx, terr, perr)
+	} else {
+		uerr = tui.Run(ctx, opts)
+	}
 	switch {
 	case trainErr != nil:
 		return trainErr // shown in the UI; the run stopped, and so does the program, with its message

@@ -99,6 +99,23 @@ func DefaultHostKey() (string, error) {
 	return filepath.Join(dir, "convscope", "ssh_host_ed25519_key"), nil
 }
 
+// Check refuses options Listen would refuse for their keys (the address
+// aside), without listening: a command checks them before it starts work.
+func Check(opts Options) error {
+	if opts.Addr == "" {
+		opts.Addr = DefaultAddr
+	}
+	if _, _, err := loadKeys(opts); err != nil {
+		return err
+	}
+	if opts.HostKey != "" {
+		if fi, err := os.Stat(opts.HostKey); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			return fmt.Errorf("serve: host key %s has mode %04o, want 0600 (chmod 600 %s)", opts.HostKey, fi.Mode().Perm(), opts.HostKey)
+		}
+	}
+	return nil
+}
+
 // Listen checks the options, listens on opts.Addr and serves app in its own
 // goroutine until Close.
 func Listen(opts Options, app App) (*Server, error) {
