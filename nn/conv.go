@@ -39,6 +39,7 @@ type Conv2D struct {
 	dyp       []float32        // implicit backward: dy padded, [n, K-1 + OH·W, OutC] (see padDy)
 	wf        []float32        // implicit backward: flipped kernel [K, K, OutC, InC]
 	part      []float32        // per-chunk weight gradients
+	bpart     []float64        // per-chunk bias gradients
 	i2cFn     func(lo, hi int) // bound once: engine calls then allocate nothing
 	c2iFn     func(lo, hi int)
 	fwdFn     func(lo, hi int)
@@ -92,7 +93,7 @@ func (c *Conv2D) clone() Layer {
 	d := *c
 	d.Weight, d.Bias = cloneParam(c.Weight), cloneParam(c.Bias)
 	d.x, d.col, d.y, d.dcol, d.dx, d.dy = nil, nil, nil, nil, nil, nil
-	d.yw, d.dyp, d.wf, d.part = nil, nil, nil, nil
+	d.yw, d.dyp, d.wf, d.part, d.bpart = nil, nil, nil, nil, nil
 	d.i2cFn, d.c2iFn, d.fwdFn, d.dwFn, d.dxFn, d.sumFn = nil, nil, nil, nil, nil, nil
 	return &d
 }
@@ -247,9 +248,12 @@ func (c *Conv2D) Backward(dy []float32) []float32 {
 	oc := c.out.C
 	c.dy = dy
 	c.fns()
-	sumRows(c.Bias.G, dy, m, oc)
 	nch := (n + dwChunk - 1) / dwChunk
 	c.part = grow(c.part, nch*kk*oc)
+	if cap(c.bpart) < nch*oc {
+		c.bpart = make([]float64, nch*oc)
+	}
+	c.bpart = c.bpart[:nch*oc]
 	if c.implicit {
 		K, OH, W := c.K, c.out.H, c.in.W
 		rows := K - 1 + OH*W
@@ -259,6 +263,7 @@ func (c *Conv2D) Backward(dy []float32) []float32 {
 		c.dyp = c.dyp[:n*rows*oc]
 		c.eng.Parallel(nch, c.dwFn) // also fills dyp
 		c.eng.Parallel(kk*oc, c.sumFn)
+		c.sumBias()
 		if !c.needDx {
 			return nil
 		}
@@ -270,6 +275,7 @@ func (c *Conv2D) Backward(dy []float32) []float32 {
 	}
 	c.eng.Parallel(nch, c.dwFn)
 	c.eng.Parallel(kk*oc, c.sumFn)
+	c.sumBias()
 	if !c.needDx {
 		return nil
 	}
@@ -294,6 +300,9 @@ func (c *Conv2D) dwChunks(lo, hi int) {
 	for ch := lo; ch < hi; ch++ {
 		part := c.part[ch*kk*oc : (ch+1)*kk*oc]
 		i0, i1 := ch*dwChunk, min((ch+1)*dwChunk, c.n)
+		bp := c.bpart[ch*oc : (ch+1)*oc]
+		clear(bp)
+		colSums(bp, c.dy[i0*OH*OW*oc:i1*OH*OW*oc], oc)
 		if !c.implicit {
 			// part = colᵀ·dy over the chunk's rows (x itself for a 1×1).
 			a, r0, r1 := c.col, i0*OH*OW, i1*OH*OW
@@ -390,6 +399,30 @@ func (c *Conv2D) dxImages(lo, hi int) {
 				gemm.Tile(W, C, seg, p[r*W*oc:], oc, 1, c.wf[a*ws:(a+1)*ws], C, dr, C, !first)
 				first = false
 			}
+		}
+	}
+}
+
+// sumBias adds the chunks' bias gradients into Bias.G, in chunk order.
+func (c *Conv2D) sumBias() {
+	oc := c.out.C
+	s := c.bpart[:oc] // chunk 0's slot collects the others
+	for ch := 1; ch < len(c.bpart)/oc; ch++ {
+		for j, v := range c.bpart[ch*oc : (ch+1)*oc] {
+			s[j] += v
+		}
+	}
+	for j, v := range s {
+		c.Bias.G[j] += float32(v)
+	}
+}
+
+// colSums adds the column sums of the matrix a with k columns into s.
+func colSums(s []float64, a []float32, k int) {
+	s = s[:k]
+	for r := 0; r+k <= len(a); r += k {
+		for j, v := range a[r : r+k] {
+			s[j] += float64(v)
 		}
 	}
 }
