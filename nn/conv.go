@@ -302,7 +302,7 @@ func (c *Conv2D) dwChunks(lo, hi int) {
 		i0, i1 := ch*dwChunk, min((ch+1)*dwChunk, c.n)
 		bp := c.bpart[ch*oc : (ch+1)*oc]
 		clear(bp)
-		colSums(bp, c.dy[i0*OH*OW*oc:i1*OH*OW*oc], oc)
+		gemm.ColSums(c.dy[i0*OH*OW*oc:i1*OH*OW*oc], oc, bp)
 		if !c.implicit {
 			// part = colᵀ·dy over the chunk's rows (x itself for a 1×1).
 			a, r0, r1 := c.col, i0*OH*OW, i1*OH*OW
@@ -414,16 +414,6 @@ func (c *Conv2D) sumBias() {
 	}
 	for j, v := range s {
 		c.Bias.G[j] += float32(v)
-	}
-}
-
-// colSums adds the column sums of the matrix a with k columns into s.
-func colSums(s []float64, a []float32, k int) {
-	s = s[:k]
-	for r := 0; r+k <= len(a); r += k {
-		for j, v := range a[r : r+k] {
-			s[j] += float64(v)
-		}
 	}
 }
 

@@ -156,7 +156,7 @@ func TestGradReLU(t *testing.T) {
 
 func TestGradMaxPool2D(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 9))
-	for _, s := range []Shape{{4, 4, 3}, {5, 3, 2}, {2, 2, 1}} {
+	for _, s := range []Shape{{4, 4, 3}, {5, 3, 2}, {2, 2, 1}, {5, 4, 8}} {
 		// Distinct values spaced 0.1 apart: no ties, and h=1e-2 never changes a window's maximum.
 		n := 2
 		x := make([]float32, n*s.Size())

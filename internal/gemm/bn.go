@@ -137,3 +137,24 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// ColSums adds the column sums of the [rows, c] matrix x into s, in float64
+// and row order (the bias gradient of a layer).
+func ColSums(x []float32, c int, s []float64) {
+	if c <= 0 || len(x)%c != 0 {
+		panic("gemm: ColSums: bad column count")
+	}
+	rows := len(x) / c
+	s = s[:c]
+	if bnAsm && c%8 == 0 && rows > 0 {
+		for j := 0; j < c; j += 8 {
+			colSums8(&x[j], c*4, rows, &s[j])
+		}
+		return
+	}
+	for r := 0; r < rows; r++ {
+		for j, v := range x[r*c : (r+1)*c] {
+			s[j] += float64(v)
+		}
+	}
+}

@@ -24,3 +24,13 @@ func bnBackSums8(dy, x *float32, stride, rows int, co *float32, relu int, s1, s2
 //
 //go:noescape
 func bnBackDx(dx, dy, x *float32, rows, groups int, co *float32, relu int)
+
+// colSums8 adds Σx over rows (row stride bytes) of 8 columns into s[0:8].
+//
+//go:noescape
+func colSums8(x *float32, stride, rows int, s *float64)
+
+// maxPoolRow is MaxPoolRow for c a multiple of 8 (groups = c/8).
+//
+//go:noescape
+func maxPoolRow(y *float32, arg *int32, x *float32, ow, groups, c, wc, base int)

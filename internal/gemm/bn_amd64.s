@@ -180,3 +180,97 @@ bdnomask:
 	JNZ     bdrow
 	VZEROUPPER
 	RET
+
+// func colSums8(x *float32, stride, rows int, s *float64)
+TEXT ·colSums8(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ stride+8(FP), BX
+	MOVQ rows+16(FP), CX
+	MOVQ s+24(FP), DI
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+
+csloop:
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD 16(SI), Y5
+	VADDPD    Y4, Y0, Y0
+	VADDPD    Y5, Y1, Y1
+	ADDQ      BX, SI
+	DECQ      CX
+	JNZ       csloop
+	VMOVUPD   Y0, (DI)
+	VMOVUPD   Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+DATA iota8<>+0(SB)/4, $0
+DATA iota8<>+4(SB)/4, $1
+DATA iota8<>+8(SB)/4, $2
+DATA iota8<>+12(SB)/4, $3
+DATA iota8<>+16(SB)/4, $4
+DATA iota8<>+20(SB)/4, $5
+DATA iota8<>+24(SB)/4, $6
+DATA iota8<>+28(SB)/4, $7
+GLOBL iota8<>(SB), RODATA|NOPTR, $32
+
+// func maxPoolRow(y *float32, arg *int32, x *float32, ow, groups, c, wc, base int)
+TEXT ·maxPoolRow(SB), NOSPLIT, $0-64
+	MOVQ y+0(FP), DI
+	MOVQ arg+8(FP), R10
+	MOVQ x+16(FP), SI
+	MOVQ ow+24(FP), CX
+	MOVQ groups+32(FP), R8
+	MOVQ c+40(FP), R11
+	MOVQ wc+48(FP), R12
+	MOVQ base+56(FP), AX
+	LEAQ 0(R11*4), R13
+	LEAQ 0(R12*4), R14
+	MOVQ AX, X0
+	VPBROADCASTD X0, Y8
+	VPADDD iota8<>(SB), Y8, Y8
+	MOVQ R11, X0
+	VPBROADCASTD X0, Y9
+	MOVQ R12, X0
+	VPBROADCASTD X0, Y10
+	VPADDD Y9, Y10, Y11
+	MOVQ $8, AX
+	MOVQ AX, X0
+	VPBROADCASTD X0, Y12
+
+mppix:
+	MOVQ R8, DX
+	MOVQ SI, BX
+
+mpgrp:
+	VMOVUPS   (BX), Y0
+	VMOVDQU   Y8, Y1
+	VMOVUPS   (BX)(R13*1), Y2
+	VCMPPS    $0x1e, Y0, Y2, Y3
+	VBLENDVPS Y3, Y2, Y0, Y0
+	VPADDD    Y9, Y8, Y4
+	VBLENDVPS Y3, Y4, Y1, Y1
+	VMOVUPS   (BX)(R14*1), Y2
+	VCMPPS    $0x1e, Y0, Y2, Y3
+	VBLENDVPS Y3, Y2, Y0, Y0
+	VPADDD    Y10, Y8, Y4
+	VBLENDVPS Y3, Y4, Y1, Y1
+	LEAQ      (BX)(R14*1), R15
+	VMOVUPS   (R15)(R13*1), Y2
+	VCMPPS    $0x1e, Y0, Y2, Y3
+	VBLENDVPS Y3, Y2, Y0, Y0
+	VPADDD    Y11, Y8, Y4
+	VBLENDVPS Y3, Y4, Y1, Y1
+	VMOVUPS   Y0, (DI)
+	VMOVDQU   Y1, (R10)
+	ADDQ      $32, BX
+	ADDQ      $32, DI
+	ADDQ      $32, R10
+	VPADDD    Y12, Y8, Y8
+	DECQ      DX
+	JNZ       mpgrp
+	LEAQ      (SI)(R13*2), SI
+	VPADDD    Y9, Y8, Y8
+	DECQ      CX
+	JNZ       mppix
+	VZEROUPPER
+	RET

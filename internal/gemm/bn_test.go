@@ -33,6 +33,7 @@ func TestBNKernels(t *testing.T) {
 				}
 				y, dx = make([]float32, rows*c), make([]float32, rows*c)
 				BNSums(x, c, s1, s2)
+				ColSums(dy, c, s2)
 				BNAffine(y, x, c, &co, relu)
 				BNBackSums(dy, x, c, &co, relu, b1, b2)
 				BNBackDx(dx, dy, x, c, &co, relu)
@@ -51,6 +52,44 @@ func TestBNKernels(t *testing.T) {
 			}
 			if !slices.Equal(gdx, adx) {
 				t.Errorf("c=%d relu=%v: BNBackDx differs", c, relu)
+			}
+		}
+	}
+}
+
+// TestMaxPoolRow: the AVX2 max-pooling row equals the plain-Go one, ties
+// and NaN included.
+func TestMaxPoolRow(t *testing.T) {
+	if !bnAsm {
+		t.Skip("no AVX2 kernels in this build")
+	}
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, c := range []int{8, 32, 64} {
+		const ow, w = 5, 11
+		wc := w * c
+		x := randSlice(rng, 2*wc)
+		for i := range x {
+			if rng.IntN(4) == 0 {
+				x[i] = float32(rng.IntN(3)) // ties
+			}
+		}
+		x[c+1] = float32(math.NaN())
+		x[wc+3] = float32(math.NaN())
+		run := func(asm bool) ([]float32, []int32) {
+			bnAsm = asm
+			defer func() { bnAsm = true }()
+			y, arg := make([]float32, ow*c), make([]int32, ow*c)
+			MaxPoolRow(y, arg, x, ow, c, wc, 1000)
+			return y, arg
+		}
+		y0, a0 := run(false)
+		y1, a1 := run(true)
+		if !slices.Equal(a0, a1) {
+			t.Errorf("c=%d: arg differs:\n%v\n%v", c, a0, a1)
+		}
+		for i := range y0 {
+			if math.Float32bits(y0[i]) != math.Float32bits(y1[i]) {
+				t.Errorf("c=%d: y[%d] = %v, want %v", c, i, y1[i], y0[i])
 			}
 		}
 	}
