@@ -40,6 +40,7 @@ type Conv2D struct {
 	wf        []float32        // implicit backward: flipped kernel [K, K, OutC, InC]
 	part      []float32        // per-chunk weight gradients
 	bpart     []float64        // per-chunk bias gradients
+	brow      []float32        // the bias repeated over biasRows rows, copied into y a block at a time
 	i2cFn     func(lo, hi int) // bound once: engine calls then allocate nothing
 	c2iFn     func(lo, hi int)
 	fwdFn     func(lo, hi int)
@@ -47,6 +48,10 @@ type Conv2D struct {
 	dxFn      func(lo, hi int)
 	sumFn     func(lo, hi int)
 }
+
+// biasRows is the number of rows of the bias block that Forward copies
+// into y at a time.
+const biasRows = 64
 
 // dwChunk is the number of images whose weight gradients are summed
 // together; fixed, so the sums do not depend on the thread count.
@@ -93,7 +98,7 @@ func (c *Conv2D) clone() Layer {
 	d := *c
 	d.Weight, d.Bias = cloneParam(c.Weight), cloneParam(c.Bias)
 	d.x, d.col, d.y, d.dcol, d.dx, d.dy = nil, nil, nil, nil, nil, nil
-	d.yw, d.dyp, d.wf, d.part, d.bpart = nil, nil, nil, nil, nil
+	d.yw, d.dyp, d.wf, d.part, d.bpart, d.brow = nil, nil, nil, nil, nil, nil
 	d.i2cFn, d.c2iFn, d.fwdFn, d.dwFn, d.dxFn, d.sumFn = nil, nil, nil, nil, nil, nil
 	return &d
 }
@@ -131,6 +136,10 @@ func (c *Conv2D) Forward(x []float32, n int, train bool) []float32 {
 	oc := c.out.C
 	c.y = grow(c.y, m*oc)
 	c.fns()
+	c.brow = grow(c.brow, biasRows*oc)
+	for r := 0; r < biasRows; r++ {
+		copy(c.brow[r*oc:(r+1)*oc], c.Bias.W)
+	}
 	if c.implicit {
 		if c.wholeRows() {
 			c.yw = grow(c.yw, n*((c.out.H-1)*c.in.W+c.out.W)*oc)
@@ -145,8 +154,8 @@ func (c *Conv2D) Forward(x []float32, n int, train bool) []float32 {
 		a = c.col
 	}
 	// y = bias, then y += col·W.
-	for r := 0; r < m; r++ {
-		copy(c.y[r*oc:(r+1)*oc], c.Bias.W)
+	for r := 0; r < m*oc; r += len(c.brow) {
+		copy(c.y[r:], c.brow)
 	}
 	c.eng.Sgemm(false, false, m, oc, kk, a, kk, c.Weight.W, oc, 1, c.y, oc)
 	return c.y
@@ -167,8 +176,8 @@ func (c *Conv2D) forwardImages(lo, hi int) {
 		if !whole {
 			for oh := 0; oh < OH; oh++ {
 				yr := yi[oh*OW*oc : (oh+1)*OW*oc]
-				for ow := 0; ow < OW; ow++ {
-					copy(yr[ow*oc:(ow+1)*oc], bias)
+				for r := 0; r < len(yr); r += len(c.brow) {
+					copy(yr[r:], c.brow)
 				}
 				for kh := 0; kh < K; kh++ {
 					gemm.Tile(OW, oc, seg, xi[(oh+kh)*W*C:], C, 1, w[kh*ws:(kh+1)*ws], oc, yr, oc, true)

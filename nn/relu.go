@@ -47,15 +47,8 @@ func (l *ReLU) Forward(x []float32, n int, train bool) []float32 {
 }
 
 func (l *ReLU) forward(lo, hi int) {
-	in, out := l.x[lo:hi], l.y[lo:hi]
-	out = out[:len(in)]
-	for i, v := range in {
-		out[i] = relu(v)
-	}
+	gemm.ReluSlice(l.y[lo:hi], l.x[lo:hi])
 }
-
-// relu is max(0, v) without a branch (-0 becomes +0; NaN with the sign bit set becomes 0).
-func relu(v float32) float32 { return gemm.Relu(v) }
 
 // Backward returns dx = dy where the output was positive, else 0.
 func (l *ReLU) Backward(dy []float32) []float32 {

@@ -158,3 +158,16 @@ func ColSums(x []float32, c int, s []float64) {
 		}
 	}
 }
+
+// ReluSlice writes Relu(src[i]) into dst[i].
+func ReluSlice(dst, src []float32) {
+	dst = dst[:len(src)]
+	i := 0
+	if bnAsm && len(src) >= 8 {
+		i = len(src) &^ 7
+		reluSlice(&dst[0], &src[0], i)
+	}
+	for ; i < len(src); i++ {
+		dst[i] = Relu(src[i])
+	}
+}

@@ -34,3 +34,8 @@ func colSums8(x *float32, stride, rows int, s *float64)
 //
 //go:noescape
 func maxPoolRow(y *float32, arg *int32, x *float32, ow, groups, c, wc, base int)
+
+// reluSlice writes Relu(src[i]) into dst[i] for i < n, n a multiple of 8.
+//
+//go:noescape
+func reluSlice(dst, src *float32, n int)

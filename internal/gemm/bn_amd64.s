@@ -274,3 +274,22 @@ mpgrp:
 	JNZ       mppix
 	VZEROUPPER
 	RET
+
+// func reluSlice(dst, src *float32, n int)  (n a multiple of 8)
+TEXT ·reluSlice(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+
+reluloop:
+	VMOVUPS (SI), Y0
+	VPSRAD  $31, Y0, Y1
+	VPANDN  Y0, Y1, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     reluloop
+	VZEROUPPER
+	RET

@@ -94,3 +94,18 @@ func TestMaxPoolRow(t *testing.T) {
 		}
 	}
 }
+
+// TestReluSlice: the AVX2 ReLU equals the plain-Go one bit for bit.
+func TestReluSlice(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	src := randSlice(rng, 45)
+	src[2], src[9] = float32(math.Copysign(0, -1)), float32(math.NaN())
+	src[17] = -float32(math.NaN())
+	got := make([]float32, len(src))
+	ReluSlice(got, src)
+	for i, v := range src {
+		if math.Float32bits(got[i]) != math.Float32bits(Relu(v)) {
+			t.Errorf("ReluSlice[%d] = %v, want %v", i, got[i], Relu(v))
+		}
+	}
+}
