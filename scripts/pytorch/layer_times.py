@@ -107,7 +107,7 @@ for e in evs:
         other[e.name] += e.time_range.elapsed_us()
     elif e.name.startswith("autograd::engine::evaluate_function: "):
         n = e.name.split(": ", 1)[1]
-        if not n.startswith("AccumulateGrad"):
+        if "AccumulateGrad" not in n:
             nodes.append((n, e.time_range.elapsed_us()))
 # Match nodes to modules: each backward pass visits the modules in reverse.
 order = list(range(len(mods)))[::-1]
