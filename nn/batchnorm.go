@@ -26,11 +26,10 @@ type BatchNorm2D struct {
 	Updates      int64 // training batches seen (PyTorch's num_batches_tracked)
 	eng          *gemm.Engine
 	train        bool
+	relu         bool // a ReLU follows and this layer applies it in training (fuseBNReLU)
+	fused        bool // the last Forward applied that ReLU
 	x, y, dy, dx []float32
-	scale        [512]float32 // x̂ = x·scale + shift, from the last training Forward
-	shift        [512]float32
-	ys, yb       [512]float32 // y = x·ys + yb
-	k1, k2, k3   [512]float32 // Backward's per-channel coefficients
+	co           gemm.BNCoef // x̂ = x·scale + shift, y = x·yscale + yshift (last training Forward), Backward's k1..k3
 	m            int
 	backward     bool
 	sumFn        func(lo, hi int)
@@ -111,56 +110,30 @@ func (b *BatchNorm2D) chunkSums(m int, backward bool, s1, s2 []float64) {
 }
 
 func (b *BatchNorm2D) sumChunks(lo, hi int) {
-	c, x, dy := b.shape.C, b.x, b.dy
-	sc, sh := &b.scale, &b.shift
+	c := b.shape.C
 	for ch := lo; ch < hi; ch++ {
 		p1, p2 := b.part[ch*2*c:ch*2*c+c], b.part[ch*2*c+c:(ch+1)*2*c]
 		r0 := ch * bnChunk
 		r1 := min(r0+bnChunk, b.m)
-		for r := r0; r < r1; r++ {
-			xr := x[r*c : (r+1)*c]
-			if b.backward {
-				dr := dy[r*c : (r+1)*c]
-				xr = xr[:len(dr)]
-				for j, d := range dr {
-					p1[j] += float64(d * (xr[j]*sc[j] + sh[j]))
-					p2[j] += float64(d)
-				}
-				continue
-			}
-			for j, v := range xr {
-				fv := float64(v)
-				p1[j] += fv
-				p2[j] += fv * fv
-			}
+		x := b.x[r0*c : r1*c]
+		if b.backward {
+			gemm.BNBackSums(b.dy[r0*c:r1*c], x, c, &b.co, b.fused, p1, p2)
+		} else {
+			gemm.BNSums(x, c, p1, p2)
 		}
 	}
 }
 
-// affine writes y = x·ys + yb for rows [lo, hi).
+// affine writes y = x·ys + yb, or max(0, x·ys + yb) when fused, for rows [lo, hi).
 func (b *BatchNorm2D) affine(lo, hi int) {
-	c, x, y := b.shape.C, b.x, b.y
-	ys, yb := &b.ys, &b.yb
-	for r := lo; r < hi; r++ {
-		xr, yr := x[r*c:(r+1)*c], y[r*c:(r+1)*c]
-		yr = yr[:len(xr)]
-		for j := range xr {
-			yr[j] = xr[j]*ys[j] + yb[j]
-		}
-	}
+	c := b.shape.C
+	gemm.BNAffine(b.y[lo*c:hi*c], b.x[lo*c:hi*c], c, &b.co, b.fused)
 }
 
 // backChunk writes dx for rows [lo, hi).
 func (b *BatchNorm2D) backChunk(lo, hi int) {
-	c, x, dy, dx := b.shape.C, b.x, b.dy, b.dx
-	sc, sh, k1, k2, k3 := &b.scale, &b.shift, &b.k1, &b.k2, &b.k3
-	for r := lo; r < hi; r++ {
-		dr, xr, or := dy[r*c:(r+1)*c], x[r*c:(r+1)*c], dx[r*c:(r+1)*c]
-		xr, or = xr[:len(dr)], or[:len(dr)]
-		for j, d := range dr {
-			or[j] = k1[j]*d - k2[j] - k3[j]*(xr[j]*sc[j]+sh[j])
-		}
-	}
+	c := b.shape.C
+	gemm.BNBackDx(b.dx[lo*c:hi*c], b.dy[lo*c:hi*c], b.x[lo*c:hi*c], c, &b.co, b.fused)
 }
 
 // Forward takes x of shape [n, H, W, C] and returns y of the same shape.
@@ -169,11 +142,12 @@ func (b *BatchNorm2D) Forward(x []float32, n int, train bool) []float32 {
 		panic("nn: BatchNorm2D.Forward: input size mismatch")
 	}
 	c := b.shape.C
-	if c > len(b.scale) {
+	if c > len(b.co[0]) {
 		panic("nn: BatchNorm2D supports at most 512 channels")
 	}
 	m := len(x) / c
 	b.train = train
+	b.fused = train && b.relu
 	b.y = grow(b.y, len(x))
 	// Keep x and the per-channel affine map to x̂ (x̂ = x·scale + shift)
 	// instead of storing x̂: Backward recomputes it, which costs less than
@@ -201,16 +175,17 @@ func (b *BatchNorm2D) Forward(x []float32, n int, train bool) []float32 {
 			}
 			b.RunningMean[j] = mom*b.RunningMean[j] + (1-mom)*float32(mean)
 			b.RunningVar[j] = mom*b.RunningVar[j] + (1-mom)*float32(unb)
-			b.scale[j] = float32(inv)
-			b.shift[j] = float32(-mean * inv)
-			b.ys[j] = b.scale[j] * b.Gamma.W[j]
-			b.yb[j] = b.shift[j]*b.Gamma.W[j] + b.Beta.W[j]
+			co := &b.co
+			co[gemm.BNScale][j] = float32(inv)
+			co[gemm.BNShift][j] = float32(-mean * inv)
+			co[gemm.BNYScale][j] = co[gemm.BNScale][j] * b.Gamma.W[j]
+			co[gemm.BNYShift][j] = co[gemm.BNShift][j]*b.Gamma.W[j] + b.Beta.W[j]
 		}
 	} else {
 		for j := 0; j < c; j++ {
 			inv := float32(1 / math.Sqrt(float64(b.RunningVar[j])+b.Eps))
-			b.ys[j] = b.Gamma.W[j] * inv
-			b.yb[j] = b.Beta.W[j] - b.RunningMean[j]*b.ys[j]
+			b.co[gemm.BNYScale][j] = b.Gamma.W[j] * inv
+			b.co[gemm.BNYShift][j] = b.Beta.W[j] - b.RunningMean[j]*b.co[gemm.BNYScale][j]
 		}
 	}
 	b.fns()
@@ -231,10 +206,10 @@ func (b *BatchNorm2D) Backward(dy []float32) []float32 {
 	for j := 0; j < c; j++ {
 		b.Gamma.G[j] += float32(dg[j])
 		b.Beta.G[j] += float32(db[j])
-		s := b.Gamma.W[j] * b.scale[j] // scale is 1/σ
-		b.k1[j] = s
-		b.k2[j] = s * float32(db[j]/float64(m))
-		b.k3[j] = s * float32(dg[j]/float64(m))
+		s := b.Gamma.W[j] * b.co[gemm.BNScale][j] // scale is 1/σ
+		b.co[gemm.BNK1][j] = s
+		b.co[gemm.BNK2][j] = s * float32(db[j]/float64(m))
+		b.co[gemm.BNK3][j] = s * float32(dg[j]/float64(m))
 	}
 	b.dx = grow(b.dx, len(dy))
 	b.eng.Parallel(m, b.bwdFn)

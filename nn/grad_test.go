@@ -114,16 +114,24 @@ func TestGradConv2D(t *testing.T) {
 		{Shape{4, 4, 3}, 5, 1, 3},
 		{Shape{3, 3, 1}, 2, 3, 1},
 		{Shape{7, 5, 4}, 6, 3, 2},
+		{Shape{9, 11, 3}, 5, 3, 10}, // two chunks of images in the weight gradient
+		{Shape{6, 14, 2}, 3, 3, 1},  // long rows: both implicit forward layouts
 	} {
-		t.Run(fmt.Sprintf("%v_k%d_o%d", tc.in, tc.k, tc.outC), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(1, 2))
-			c := NewConv2D(tc.in, tc.outC, tc.k, rng)
-			for i := range c.Bias.W {
-				c.Bias.W[i] = float32(rng.Float64() - 0.5)
+		for _, implicit := range []bool{false, true} {
+			if implicit && tc.k == 1 {
+				continue
 			}
-			x := randSlice(rng, tc.n*tc.in.Size(), -1, 1)
-			checkLayer(t, c, x, tc.n, true, 1e-2, 2e-3)
-		})
+			t.Run(fmt.Sprintf("%v_k%d_o%d_implicit=%v", tc.in, tc.k, tc.outC, implicit), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(1, 2))
+				c := NewConv2D(tc.in, tc.outC, tc.k, rng)
+				c.implicit = implicit
+				for i := range c.Bias.W {
+					c.Bias.W[i] = float32(rng.Float64() - 0.5)
+				}
+				x := randSlice(rng, tc.n*tc.in.Size(), -1, 1)
+				checkLayer(t, c, x, tc.n, true, 1e-2, 2e-3)
+			})
+		}
 	}
 }
 
@@ -148,7 +156,7 @@ func TestGradReLU(t *testing.T) {
 
 func TestGradMaxPool2D(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 9))
-	for _, s := range []Shape{{4, 4, 3}, {5, 3, 2}, {2, 2, 1}} {
+	for _, s := range []Shape{{4, 4, 3}, {5, 3, 2}, {2, 2, 1}, {5, 4, 8}} {
 		// Distinct values spaced 0.1 apart: no ties, and h=1e-2 never changes a window's maximum.
 		n := 2
 		x := make([]float32, n*s.Size())

@@ -65,6 +65,7 @@ func NewPaper(rows, cols, k int, rng *rand.Rand) (*Net, error) {
 	add(NewReLU(s))
 	add(NewDense(s, k, rng))
 	n.Layers[0].setNeedDx(false)
+	fuseBNReLU(n.Layers)
 	n.SetEngine(nil)
 	return n, nil
 }

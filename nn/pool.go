@@ -46,33 +46,13 @@ func (p *MaxPool2D) Forward(x []float32, n int, train bool) []float32 {
 }
 
 func (p *MaxPool2D) forward(lo, hi int) {
-	x, y, arg := p.x, p.y, p.arg
 	H, W, C := p.in.H, p.in.W, p.in.C
 	OH, OW := p.out.H, p.out.W
-	{
-		for i := lo; i < hi; i++ {
-			for oh := 0; oh < OH; oh++ {
-				for ow := 0; ow < OW; ow++ {
-					o := ((i*OH+oh)*OW + ow) * C
-					b00 := ((i*H+2*oh)*W + 2*ow) * C
-					b01 := b00 + C
-					b10 := b00 + W*C
-					b11 := b10 + C
-					for c := 0; c < C; c++ {
-						best, bi := x[b00+c], b00+c
-						if v := x[b01+c]; v > best {
-							best, bi = v, b01+c
-						}
-						if v := x[b10+c]; v > best {
-							best, bi = v, b10+c
-						}
-						if v := x[b11+c]; v > best {
-							best, bi = v, b11+c
-						}
-						y[o+c], arg[o+c] = best, int32(bi)
-					}
-				}
-			}
+	for i := lo; i < hi; i++ {
+		for oh := 0; oh < OH; oh++ {
+			o := (i*OH + oh) * OW * C
+			b00 := (i*H + 2*oh) * W * C
+			gemm.MaxPoolRow(p.y[o:o+OW*C], p.arg[o:o+OW*C], p.x[b00:b00+2*W*C], OW, C, W*C, b00)
 		}
 	}
 }

@@ -12,6 +12,8 @@ type ReLU struct {
 	eng          *gemm.Engine
 	x, y, dy, dx []float32
 	fwdFn, bwdFn func(lo, hi int) // bound once: engine calls then allocate nothing
+	skip         bool             // the batch norm before applies this ReLU in training (fuseBNReLU)
+	passed       bool             // the last Forward passed its input through
 }
 
 // NewReLU returns a ReLU on activations of shape s.
@@ -24,12 +26,16 @@ func (l *ReLU) Params() []*Param         { return nil }
 func (l *ReLU) MACs() int                { return 0 }
 func (l *ReLU) setEngine(e *gemm.Engine) { l.eng = e }
 func (l *ReLU) setNeedDx(bool)           {}
-func (l *ReLU) clone() Layer             { return &ReLU{shape: l.shape, eng: l.eng} }
+func (l *ReLU) clone() Layer             { return &ReLU{shape: l.shape, eng: l.eng, skip: l.skip} }
 
 // Forward takes x of shape [n, H, W, C] and returns max(0, x).
 func (l *ReLU) Forward(x []float32, n int, train bool) []float32 {
 	if len(x) != n*l.shape.Size() {
 		panic("nn: ReLU.Forward: input size mismatch")
+	}
+	l.passed = train && l.skip
+	if l.passed {
+		return x // already rectified by the batch norm before
 	}
 	l.y = grow(l.y, len(x))
 	l.x = x
@@ -41,19 +47,14 @@ func (l *ReLU) Forward(x []float32, n int, train bool) []float32 {
 }
 
 func (l *ReLU) forward(lo, hi int) {
-	in, out := l.x[lo:hi], l.y[lo:hi]
-	out = out[:len(in)]
-	for i, v := range in {
-		// Clear negatives without a branch: the sign bit, smeared over the
-		// word, masks the value out (-0 becomes +0; NaN with the sign bit
-		// set becomes 0).
-		b := math.Float32bits(v)
-		out[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
-	}
+	gemm.ReluSlice(l.y[lo:hi], l.x[lo:hi])
 }
 
 // Backward returns dx = dy where the output was positive, else 0.
 func (l *ReLU) Backward(dy []float32) []float32 {
+	if l.passed {
+		return dy // the batch norm before masks it
+	}
 	l.dx = grow(l.dx, len(dy))
 	l.dy = dy
 	l.eng.Parallel(len(dy), l.bwdFn)

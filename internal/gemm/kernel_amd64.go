@@ -2,7 +2,11 @@
 
 package gemm
 
-import "golang.org/x/sys/cpu"
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
 
 // The generated assembly kernels (see asmgen), by rows and by vectors.
 type (
@@ -53,7 +57,19 @@ var (
 	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 )
 
+// bestKernel picks the fastest kernel the CPU has. The environment variable
+// GEMM_KERNEL=avx2 or GEMM_KERNEL=go (read once, at init) picks a slower one
+// instead, to measure the AVX2 path on an AVX-512 machine; it cannot pick a
+// kernel the CPU lacks.
 func bestKernel() *kernel {
+	switch os.Getenv("GEMM_KERNEL") {
+	case "go":
+		return goKernel
+	case "avx2":
+		if hasAVX2 {
+			return avx2Kernel
+		}
+	}
 	switch {
 	case hasAVX512:
 		return avx512Kernel
