@@ -165,7 +165,7 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 			cmds = append(cmds, m.ctl.Next())
 		}
 		return tea.Batch(cmds...)
-	case progressMsg, epochMsg, snapshotMsg, savedMsg, trainDoneMsg, exportedMsg:
+	case progressMsg, epochMsg, snapshotMsg, savedMsg, trainDoneMsg, exportedMsg, dynamicsMsg:
 		return m.event(msg)
 	case historyMsg:
 		m.rs.update(msg)
@@ -192,7 +192,7 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 // passes the message to every tab.
 func (m *model) event(msg tea.Msg) tea.Cmd {
 	m.rs.update(msg)
-	var cmd tea.Cmd
+	cmd := m.rs.dynamicsCmd(msg)
 	switch msg := msg.(type) {
 	case progressMsg, epochMsg:
 		if m.state == views.StateStarting {
@@ -200,9 +200,9 @@ func (m *model) event(msg tea.Msg) tea.Cmd {
 		}
 	case savedMsg:
 		if msg.err != nil {
-			cmd = m.setNote("save failed: "+msg.err.Error(), true)
+			cmd = tea.Batch(cmd, m.setNote("save failed: "+msg.err.Error(), true))
 		} else {
-			cmd = m.setNote("saved "+msg.path, false)
+			cmd = tea.Batch(cmd, m.setNote("saved "+msg.path, false))
 		}
 	case trainDoneMsg:
 		m.state = m.rs.state
@@ -417,6 +417,9 @@ func (m *model) helpView() string {
 		for _, k := range kh.KeyHelp() {
 			b.WriteString(st.Accent.Render(views.PadEnd(k.Help().Key, 6)) + " " + st.Text.Render(k.Help().Desc) + "\n")
 		}
+	}
+	if ht, ok := m.tabs[m.active].(helpTexter); ok {
+		b.WriteString("\n" + ht.HelpText(st))
 	}
 	b.WriteString("\n" + st.Title.Render("Reading the charts") + "\n")
 	b.WriteString(st.TrainSeries.Render("── train") + st.Text.Render("  running mean over the epoch so far (it restarts each epoch)") + "\n")

@@ -6,7 +6,7 @@ import (
 	"convscope/nn"
 )
 
-// Tab indexes, in the order of the keys 1..6.
+// Tab indexes, in the order of the keys 1..7.
 const (
 	tabTrain = iota
 	tabSamples
@@ -14,6 +14,7 @@ const (
 	tabConfusion
 	tabLayers
 	tabDraw
+	tabData
 )
 
 // switchTabMsg makes the root show tab i.

@@ -42,6 +42,7 @@ type runState struct {
 	netID int     // counts the networks received
 
 	export exportState
+	dyn    dynState // the learning dynamics, derived for the Data tab
 }
 
 // epochEval is one epoch's evaluation. Only the latest keeps its per-image
@@ -62,6 +63,7 @@ type exportState struct {
 
 func newRunState(opts Options) *runState {
 	rs := &runState{test: opts.Data.Test, outDir: opts.OutDir, cfg: opts.Config, explore: opts.Explore, dynamics: opts.Dynamics}
+	rs.dyn.get = opts.Dynamics
 	if rs.test != nil {
 		rs.classes = rs.test.Classes
 	}
@@ -114,6 +116,14 @@ func (rs *runState) update(msg tea.Msg) {
 		default:
 			rs.state = views.StateFailed
 			rs.err = msg.err
+		}
+	case dynamicsMsg:
+		rs.dyn.busy = false
+		if msg.f != nil {
+			rs.dyn.f = msg.f
+			rs.dyn.gen++
+		} else {
+			rs.dyn.none = true
 		}
 	case exportedMsg:
 		rs.export.busy = false

@@ -38,12 +38,18 @@ type keyClaimer interface {
 	claimsKey(msg tea.KeyPressMsg) bool
 }
 
+// helpTexter is a tab with more to say in the help screen than its keys
+// (the Data tab names its figures' sources).
+type helpTexter interface {
+	HelpText(st views.Styles) string
+}
+
 // keyHelper is a tab with keys of its own to show in the help screen.
 type keyHelper interface {
 	KeyHelp() []key.Binding
 }
 
-// newTabs returns the program's tabs in the order of the keys 1..6, reading
+// newTabs returns the program's tabs in the order of the keys 1..7, reading
 // the run state rs; runs are the other runs the Train tab compares with.
 func newTabs(keys keyMap, rs *runState, runs []views.RunCurves) []tab {
 	return []tab{
@@ -53,5 +59,6 @@ func newTabs(keys keyMap, rs *runState, runs []views.RunCurves) []tab {
 		newConfusionTab(keys, rs),
 		newLayersTab(keys, rs),
 		newDrawTab(keys, rs),
+		newDataTab(keys, rs),
 	}
 }
