@@ -73,3 +73,12 @@ func registerDataset(fs *flag.FlagSet, data *string, find bool) {
 	fs.Var(ds, "dataset", "named data set: "+mnist.MNIST+" (the Go module cache copy, the default) or "+mnist.Fashion+
 		" (Fashion-MNIST in "+mnist.DefaultFashionDir+": "+mnist.FashionInstall+"); --data DIR reads any other folder")
 }
+
+// String is --data's value; the zero dataGuard (flag's help printer makes
+// one to find the default) prints as empty.
+func (g dataGuard) String() string {
+	if g.Value == nil {
+		return ""
+	}
+	return g.Value.String()
+}

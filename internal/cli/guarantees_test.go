@@ -380,7 +380,7 @@ func TestDivergenceStops(t *testing.T) {
 
 // TestHelpExitsZero: asking for help is not an error.
 func TestHelpExitsZero(t *testing.T) {
-	for _, args := range [][]string{{"-h"}, {"help"}, {"train", "-h"}, {"eval", "-h"}, {"compare", "-h"}} {
+	for _, args := range [][]string{{"-h"}, {"help"}, {"train", "-h"}, {"eval", "-h"}, {"explore", "-h"}, {"sweep", "-h"}, {"bench", "-h"}, {"report", "-h"}, {"compare", "-h"}} {
 		out, _, code := runMain(t, args...)
 		if code != 0 || !strings.Contains(out, "convscope") {
 			t.Errorf("%v: exit %d, output %q; want 0 and the usage", args, code, out)
