@@ -5,11 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"time"
 
 	"convscope/internal/dynamics"
 	"convscope/internal/gemm"
+	"convscope/internal/health"
+	"convscope/internal/snapshot"
 	"convscope/nn"
 )
 
@@ -25,6 +28,9 @@ func cmdBench(args []string, e env) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed training steps to this file")
 	dyn := fs.Bool("dynamics", false, "record every image's learning dynamics during the timed steps, as a run does (to measure its cost)")
+	healthOn := fs.Bool("health", false, "sample training health during the timed steps and append it to a temporary health.jsonl, as a run does (to measure its cost; use --batches 400 or more)")
+	healthEvery := fs.Int("health-every", health.DefaultEvery, "with --health: batches between two samples")
+	snaps := fs.Bool("snapshots", false, "write a snapshot to a temporary folder after timed steps 0, 10, 30, 100 and 300, as epoch 1 of a run does (to measure their cost)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -52,10 +58,45 @@ func cmdBench(args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	var observers []func(nn.Batch)
 	if *dyn {
 		rec := dynamics.NewRecorder(dynamics.New(d.Train.Labels[:d.Train.N], d.Test.Labels[:d.Test.N], net.Classes()))
-		tr.Observe = rec.Observe
+		observers = append(observers, rec.Observe)
 	}
+	var tmp string
+	if *healthOn || *snaps {
+		if tmp, err = os.MkdirTemp("", "convscope-bench-"); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+	}
+	var healthTime time.Duration
+	var samples int
+	var healthErr error
+	if *healthOn {
+		// Last: its forward pass reuses the network's buffers (the logits).
+		smp := health.NewSampler(tr, d.Train, *healthEvery)
+		path := filepath.Join(tmp, health.File)
+		observers = append(observers, func(b nn.Batch) {
+			t := time.Now()
+			if s := smp.Observe(b); s != nil {
+				if err := health.Append(path, s, nil); err != nil && healthErr == nil {
+					healthErr = err
+				}
+				healthTime += time.Since(t)
+				samples++
+			}
+		})
+	}
+	if len(observers) > 0 {
+		tr.Observe = func(b nn.Batch) {
+			for _, o := range observers {
+				o(b)
+			}
+		}
+	}
+	var snapTime time.Duration
+	var snapCount int
 	const warm = 5
 	steps := warm + *batches
 	if steps**batch > d.Train.N {
@@ -77,8 +118,19 @@ func cmdBench(args []string, e env) error {
 			t0 = time.Now()
 		}
 		tr.Step(d.Train, i**batch, *batch)
+		if j := i - warm; *snaps && j >= 0 && snapshot.Due(1, j) {
+			t := time.Now()
+			if _, err := snapshot.Save(tmp, tr, snapshot.Info{Epoch: 1, Batch: j, Step: j + 1}, nil, nil); err != nil {
+				return fmt.Errorf("bench: %w", err)
+			}
+			snapTime += time.Since(t)
+			snapCount++
+		}
 	}
 	trainSec := time.Since(t0).Seconds()
+	if healthErr != nil {
+		return fmt.Errorf("bench: %w", healthErr)
+	}
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -96,6 +148,16 @@ func cmdBench(args []string, e env) error {
 		"train_steps":             *batches,
 		"step_ms":                 1000 * trainSec / float64(*batches),
 		"dynamics":                *dyn,
+		"health":                  *healthOn,
+		"snapshots":               *snaps,
+	}
+	if *healthOn {
+		res["health_samples"] = samples
+		res["health_ms"] = 1000 * healthTime.Seconds() / float64(max(samples, 1))
+	}
+	if *snaps {
+		res["snapshot_count"] = snapCount
+		res["snapshot_ms"] = 1000 * snapTime.Seconds() / float64(max(snapCount, 1))
 	}
 	if *asJSON {
 		return json.NewEncoder(e.stdout).Encode(res)
@@ -103,5 +165,11 @@ func cmdBench(args []string, e env) error {
 	fmt.Fprintf(e.stdout, "kernel %s, %d threads\n", gemm.Kernel(), eng.Threads())
 	fmt.Fprintf(e.stdout, "train: %.0f images/s (batch %d, %.2f ms/step over %d steps)\n", res["train_images_per_second"], *batch, res["step_ms"], *batches)
 	fmt.Fprintf(e.stdout, "infer: %.0f images/s (batch %d, %d test images)\n", res["infer_images_per_second"], *evalBatch, d.Test.N)
+	if *healthOn {
+		fmt.Fprintf(e.stdout, "health: %d samples in the timed steps, %.1f ms each (every %d batches)\n", samples, res["health_ms"], *healthEvery)
+	}
+	if *snaps {
+		fmt.Fprintf(e.stdout, "snapshots: %d in the timed steps, %.1f ms each\n", snapCount, res["snapshot_ms"])
+	}
 	return nil
 }

@@ -37,7 +37,7 @@ func (r *Run) startWatch() error {
 		}
 		init := snapshot.Info{Epoch: 0, Batch: snapshot.Init}
 		if _, err := os.Stat(filepath.Join(r.snapDir, init.Name())); t.Epoch == 0 && errors.Is(err, fs.ErrNotExist) {
-			if _, err := snapshot.Save(r.snapDir, t, init, r.opts.Wrap); err != nil {
+			if _, err := snapshot.Save(r.snapDir, t, init, r.opts.Dataset, r.opts.Wrap); err != nil {
 				return err
 			}
 		}
@@ -80,7 +80,7 @@ func (r *Run) observe(b nn.Batch) {
 	}
 	if r.snapDir != "" && snapshot.Due(b.Epoch, b.Batch) {
 		info := snapshot.Info{Epoch: b.Epoch, Batch: b.Batch, Batches: b.Batches, Step: r.step}
-		if _, err := snapshot.Save(r.snapDir, r.opts.Trainer, info, r.opts.Wrap); err != nil {
+		if _, err := snapshot.Save(r.snapDir, r.opts.Trainer, info, r.opts.Dataset, r.opts.Wrap); err != nil {
 			r.fail(&SaveError{Epoch: b.Epoch, What: "snapshot", Err: err, Saved: r.savedEpoch(), Last: r.LastPath()})
 		}
 	}
@@ -103,7 +103,7 @@ func (r *Run) endSnapshot(st nn.EpochStats, batches int) error {
 		return nil
 	}
 	info := snapshot.Info{Epoch: st.Epoch, Batch: max(batches-1, 0), Batches: batches, End: true, Step: r.step, TestAcc: st.TestAcc, HasAcc: true}
-	if _, err := snapshot.Save(r.snapDir, r.opts.Trainer, info, r.opts.Wrap); err != nil {
+	if _, err := snapshot.Save(r.snapDir, r.opts.Trainer, info, r.opts.Dataset, r.opts.Wrap); err != nil {
 		return &SaveError{Epoch: st.Epoch, What: "snapshot", Err: err, Saved: r.savedEpoch(), Last: r.LastPath()}
 	}
 	return nil

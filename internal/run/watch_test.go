@@ -63,6 +63,9 @@ func TestWatchRecorded(t *testing.T) {
 	if err != nil || len(samples) != 4 || len(r.Health()) != 4 {
 		t.Fatalf("health.jsonl: %d samples, %v; Health() %d; want 4 (2 batches x 2 epochs)", len(samples), err, len(r.Health()))
 	}
+	if fi, err := os.Stat(filepath.Join(dir, health.File)); err == nil {
+		t.Logf("health.jsonl: %d bytes for %d samples", fi.Size(), len(samples))
+	}
 	s := samples[3]
 	if s.Epoch != 2 || s.Batch != 1 || !s.EpochEnd || s.Step != 4 || len(s.Layers) != len(r.Trainer().Net.Layers) {
 		t.Errorf("last sample %+v", s)
@@ -135,7 +138,7 @@ func TestWatchRecorded(t *testing.T) {
 // written stops the run like a checkpoint, leaving no half file or line.
 func TestWatchFailureStops(t *testing.T) {
 	start := checkpointSize(t, false)
-	p, err := snapshot.Save(t.TempDir(), testTrainer(t, 1), snapshot.Info{Epoch: 0, Batch: snapshot.Init}, nil)
+	p, err := snapshot.Save(t.TempDir(), testTrainer(t, 1), snapshot.Info{Epoch: 0, Batch: snapshot.Init}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,13 +140,20 @@ func parseName(name string) (Info, bool) {
 // Save writes t's network to dir as the snapshot at info, atomically (a
 // temporary file, synced, then renamed), its bytes passed through wrap (nil:
 // none). The file is a checkpoint model file with the run's config and
-// history.
-func Save(dir string, t *nn.Trainer, info Info, wrap func(io.Writer) io.Writer) (string, error) {
+// history, and the data set ds (may be nil) as checkpoints record it, so
+// eval and explore find it.
+func Save(dir string, t *nn.Trainer, info Info, ds *checkpoint.Dataset, wrap func(io.Writer) io.Writer) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("snapshot: %w", err)
 	}
 	path := filepath.Join(dir, info.Name())
 	meta, err := runMeta(t, info)
+	if err == nil && ds != nil {
+		var b []byte
+		if b, err = json.Marshal(ds); err == nil {
+			meta["dataset"] = string(b)
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("snapshot: save %s: %w", path, err)
 	}

@@ -42,6 +42,8 @@ func TestRoundTrip(t *testing.T) {
 		{Epoch: 1, Batch: 300, Batches: 938, Step: 301},
 		{Epoch: 1, Batch: 0, Batches: 938, Step: 1},
 	}
+	ds := &checkpoint.Dataset{Dir: "/data/fashion", Train: 60000, Test: 10000, Rows: 28, Cols: 28, Labels: "ab",
+		Classes: []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}}
 	for _, in := range infos {
 		tr.Epoch = in.Epoch
 		if !in.End && in.Epoch > 0 {
@@ -51,7 +53,7 @@ func TestRoundTrip(t *testing.T) {
 		for e := 1; e <= tr.Epoch; e++ {
 			tr.History = append(tr.History, nn.EpochStats{Epoch: e, TestAcc: 0.97 + 0.01*float64(e)})
 		}
-		if _, err := Save(dir, tr, in, nil); err != nil {
+		if _, err := Save(dir, tr, in, ds, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -63,6 +65,7 @@ func TestRoundTrip(t *testing.T) {
 	var names []string
 	for _, s := range list {
 		names = append(names, filepath.Base(s.Path))
+		t.Logf("%s: %d bytes", filepath.Base(s.Path), s.Size)
 		if s.Size <= 0 {
 			t.Errorf("%s: size %d", s.Path, s.Size)
 		}
@@ -99,7 +102,8 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil || c.Kind != checkpoint.KindModel || c.MidEpoch != 1 || c.Epoch != 0 {
 		t.Errorf("checkpoint.Load: %v, kind %q, mid-epoch %d, epoch %d", err, c.Kind, c.MidEpoch, c.Epoch)
 	}
-	if c, err := checkpoint.Load(list[5].Path); err != nil || c.Epoch != 2 || len(c.History) != 2 || c.MidEpoch != 0 {
+	if c, err := checkpoint.Load(list[5].Path); err != nil || c.Epoch != 2 || len(c.History) != 2 || c.MidEpoch != 0 ||
+		c.Dataset == nil || c.Dataset.Dir != ds.Dir || c.Dataset.Classes[9] != "j" {
 		t.Errorf("e002-end: %v", err)
 	}
 	// A resume from epoch 1 moves epoch 2's aside, and a stale temp file goes.
