@@ -115,3 +115,18 @@ func TestProjectPaper(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPCA is the projection alone of 10,000 feature vectors of 256
+// values (the forward pass that makes them costs an evaluation).
+func BenchmarkPCA(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pts := make([]float64, 10000*256)
+	for i := range pts {
+		pts[i] = rng.NormFloat64()
+	}
+	for b.Loop() {
+		if _, err := PCA(pts, 10000, 256); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
