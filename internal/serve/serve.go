@@ -43,6 +43,7 @@ const (
 	DefaultMaxSessions = 16
 	DefaultIdleTimeout = 15 * time.Minute
 	handshakeTimeout   = 10 * time.Second
+	remoteFPS          = 20
 )
 
 // Options is where and to whom the server listens.
@@ -161,7 +162,9 @@ func Listen(opts Options, app App) (*Server, error) {
 				m, leave := app(v)
 				// The UI leaves when it quits (q) or when the connection goes.
 				go func() { <-sess.Context().Done(); leave() }()
-				return m, []tea.ProgramOption{tea.WithoutSignalHandler()}
+				// 20 frames a second is plenty over a network, and keeps many
+				// viewers' rendering from competing with training for the CPU.
+				return m, []tea.ProgramOption{tea.WithoutSignalHandler(), tea.WithFPS(remoteFPS)}
 			}),
 			s.gate(opts.MaxSessions, logf),
 		),
