@@ -381,9 +381,9 @@ func TestDivergenceStops(t *testing.T) {
 // TestHelpExitsZero: asking for help is not an error.
 func TestHelpExitsZero(t *testing.T) {
 	for _, args := range [][]string{{"-h"}, {"help"}, {"train", "-h"}, {"eval", "-h"}, {"explore", "-h"}, {"sweep", "-h"}, {"bench", "-h"}, {"report", "-h"}, {"compare", "-h"}} {
-		out, _, code := runMain(t, args...)
-		if code != 0 || !strings.Contains(out, "convscope") {
-			t.Errorf("%v: exit %d, output %q; want 0 and the usage", args, code, out)
+		out, errOut, code := runMain(t, args...)
+		if code != 0 || !strings.Contains(out, "convscope") || strings.Contains(out+errOut, "panic") {
+			t.Errorf("%v: exit %d, output %q %q; want 0 and the usage, no panic", args, code, out, errOut)
 		}
 	}
 	if _, _, code := runMain(t, "frobnicate"); code != 2 {
