@@ -364,6 +364,29 @@ func toFloat(dst []float32, src []uint8) {
 	}
 }
 
+// PredictImages is net's prediction (Predict of the logits) for images idx
+// of set, in inference mode; nil when an index is out of range. The report
+// and the UI use it for the label they suggest for a suspect image.
+func PredictImages(net *Net, set *mnist.Set, idx []int) []int {
+	if len(idx) == 0 {
+		return nil
+	}
+	pix := set.Rows * set.Cols
+	sub := &mnist.Set{Images: make([]uint8, 0, len(idx)*pix), Labels: make([]uint8, len(idx)), N: len(idx), Rows: set.Rows, Cols: set.Cols}
+	for i, k := range idx {
+		if k < 0 || k >= set.N {
+			return nil
+		}
+		sub.Images = append(sub.Images, set.Image(k)...)
+		sub.Labels[i] = set.Labels[k]
+	}
+	out := make([]int, len(idx))
+	for i, p := range Evaluate(net, sub, 0).Pred {
+		out[i] = int(p)
+	}
+	return out
+}
+
 // Evaluate runs net in inference mode over set in batches of batch images
 // (0 = 100) and returns the loss, accuracy, confusion matrix, per-class
 // figures and each image's prediction and probabilities.

@@ -145,7 +145,7 @@ func deriveDynamics(d *dynamics.Data, prev *dynFigures, net *nn.Net, train *mnis
 			}
 		}
 		idx = idx[:min(len(idx), predictCap)]
-		if p := predictImages(net.Clone(), train, idx); len(p) == len(idx) {
+		if p := nn.PredictImages(net.Clone(), train, idx); len(p) == len(idx) {
 			tr.pred = make(map[int]int, len(idx))
 			for j, i := range idx {
 				tr.pred[i] = p[j]

@@ -122,30 +122,9 @@ func (j reportJob) run() exportedMsg {
 	}
 	if j.net != nil && j.train != nil {
 		net := j.net.Clone()
-		r.Suggest = func(idx []int) []int { return predictImages(net, j.train, idx) }
+		r.Suggest = func(idx []int) []int { return nn.PredictImages(net, j.train, idx) }
 	}
 	paths, err := report.Write(j.dir, r)
 	msg.files, msg.err = len(paths), err
 	return msg
-}
-
-// predictImages is net's prediction for images idx of set.
-func predictImages(net *nn.Net, set *mnist.Set, idx []int) []int {
-	pix := set.Rows * set.Cols
-	sub := &mnist.Set{Images: make([]uint8, 0, len(idx)*pix), Labels: make([]uint8, len(idx)), N: len(idx), Rows: set.Rows, Cols: set.Cols}
-	for i, k := range idx {
-		if k < 0 || k >= set.N {
-			return nil
-		}
-		sub.Images = append(sub.Images, set.Image(k)...)
-		sub.Labels[i] = set.Labels[k]
-	}
-	if len(idx) == 0 {
-		return nil
-	}
-	out := make([]int, len(idx))
-	for i, p := range nn.Evaluate(net, sub, 0).Pred {
-		out[i] = int(p)
-	}
-	return out
 }

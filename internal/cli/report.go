@@ -84,7 +84,7 @@ func runReport(o ReportOptions, w, warn io.Writer) error {
 	if r.DynamicsNote != "" {
 		fmt.Fprintf(warn, "convscope: report: %s; the dynamics sections, examples.csv and label-issues.csv are left out\n", r.DynamicsNote)
 	}
-	r.Suggest = func(idx []int) []int { return predict(ck.Net, train, idx) }
+	r.Suggest = func(idx []int) []int { return nn.PredictImages(ck.Net, train, idx) }
 	out := o.Out
 	if out == "" {
 		out = o.Dir
@@ -120,23 +120,4 @@ func readDynamics(dir string, train, test *mnist.Set, epochs int) (*dynamics.Dat
 	}
 	d.Truncate(epochs)
 	return d, ""
-}
-
-// predict is net's prediction for images idx of set.
-func predict(net *nn.Net, set *mnist.Set, idx []int) []int {
-	if len(idx) == 0 {
-		return nil
-	}
-	pix := set.Rows * set.Cols
-	sub := &mnist.Set{Images: make([]uint8, 0, len(idx)*pix), Labels: make([]uint8, len(idx)), N: len(idx), Rows: set.Rows, Cols: set.Cols, Classes: set.Classes}
-	for i, j := range idx {
-		sub.Images = append(sub.Images, set.Image(j)...)
-		sub.Labels[i] = set.Labels[j]
-	}
-	ev := nn.Evaluate(net, sub, 0)
-	out := make([]int, len(idx))
-	for i, p := range ev.Pred {
-		out[i] = int(p)
-	}
-	return out
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 
 	"convscope/internal/atomicfile"
 	"convscope/internal/fsx"
@@ -26,32 +25,8 @@ func Append(path string, s *Sample, wrap func(io.Writer) io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("health: epoch %d batch %d: %w", s.Epoch, s.Batch, err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
+	if err := atomicfile.AppendLine(path, b, wrap); err != nil {
 		return fmt.Errorf("health: %w", err)
-	}
-	var size int64
-	if fi, err := f.Stat(); err == nil {
-		size = fi.Size()
-	}
-	var w io.Writer = f
-	if wrap != nil {
-		w = wrap(f)
-	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
-		terr := f.Truncate(size)
-		f.Close()
-		if terr != nil {
-			return fmt.Errorf("health: write %s: %w (and a part of the line may remain: %v)", path, err, terr)
-		}
-		return fmt.Errorf("health: write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("health: sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("health: close %s: %w", path, err)
 	}
 	return nil
 }

@@ -110,39 +110,15 @@ func writeMetrics(path string, history []nn.EpochStats, wrap func(io.Writer) io.
 	return nil
 }
 
-// appendMetrics appends one epoch's line to path, written whole and synced.
+// appendMetrics appends one epoch's line to path, written whole and synced
+// (atomicfile.AppendLine).
 func appendMetrics(path string, st nn.EpochStats, wrap func(io.Writer) io.Writer) error {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("metrics: epoch %d: %w", st.Epoch, err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
+	if err := atomicfile.AppendLine(path, b, wrap); err != nil {
 		return fmt.Errorf("metrics: %w", err)
-	}
-	var size int64
-	if fi, err := f.Stat(); err == nil {
-		size = fi.Size()
-	}
-	var w io.Writer = f
-	if wrap != nil {
-		w = wrap(f)
-	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
-		// Leave no half line behind: the file stays as it was.
-		terr := f.Truncate(size)
-		f.Close()
-		if terr != nil {
-			return fmt.Errorf("metrics: write %s: %w (and a part of the line may remain: %v)", path, err, terr)
-		}
-		return fmt.Errorf("metrics: write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("metrics: sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("metrics: close %s: %w", path, err)
 	}
 	return nil
 }
