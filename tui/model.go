@@ -165,7 +165,7 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 			cmds = append(cmds, m.ctl.Next())
 		}
 		return tea.Batch(cmds...)
-	case progressMsg, epochMsg, snapshotMsg, savedMsg, trainDoneMsg, exportedMsg, dynamicsMsg:
+	case progressMsg, epochMsg, snapshotMsg, savedMsg, trainDoneMsg, exportedMsg, dynamicsMsg, watchMsg:
 		return m.event(msg)
 	case historyMsg:
 		m.rs.update(msg)
@@ -192,7 +192,7 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 // passes the message to every tab.
 func (m *model) event(msg tea.Msg) tea.Cmd {
 	m.rs.update(msg)
-	cmd := m.rs.dynamicsCmd(msg)
+	cmd := tea.Batch(m.rs.dynamicsCmd(msg), m.rs.watchCmd(msg))
 	switch msg := msg.(type) {
 	case progressMsg, epochMsg:
 		if m.state == views.StateStarting {

@@ -42,7 +42,8 @@ type runState struct {
 	netID int     // counts the networks received
 
 	export exportState
-	dyn    dynState // the learning dynamics, derived for the Data tab
+	dyn    dynState   // the learning dynamics, derived for the Data tab
+	watch  watchState // health samples and snapshots
 }
 
 // epochEval is one epoch's evaluation. Only the latest keeps its per-image
@@ -64,6 +65,7 @@ type exportState struct {
 func newRunState(opts Options) *runState {
 	rs := &runState{test: opts.Data.Test, outDir: opts.OutDir, cfg: opts.Config, explore: opts.Explore, dynamics: opts.Dynamics}
 	rs.dyn.get = opts.Dynamics
+	rs.watch.health, rs.watch.snapshots, rs.watch.healthErr = opts.Health, opts.Snapshots, opts.HealthErr
 	if rs.test != nil {
 		rs.classes = rs.test.Classes
 	}
@@ -125,6 +127,8 @@ func (rs *runState) update(msg tea.Msg) {
 		} else {
 			rs.dyn.none = true
 		}
+	case watchMsg:
+		rs.watch.got(msg)
 	case exportedMsg:
 		rs.export.busy = false
 		if msg.err != nil {

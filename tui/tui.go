@@ -11,6 +11,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"convscope/internal/dynamics"
+	"convscope/internal/health"
+	"convscope/internal/snapshot"
 	"convscope/nn"
 	"convscope/views"
 )
@@ -39,6 +41,14 @@ type Options struct {
 	// Dynamics, if set, returns a copy of the run's learning dynamics so
 	// far (nil when none are recorded); the export and the Data tab read it.
 	Dynamics func() *dynamics.Data
+	// Health, if set, returns the run's training-health samples so far,
+	// oldest first (the Health tab and the header's alerts read it).
+	Health func() []health.Sample
+	// HealthErr is why the run's health file could not be read (explore).
+	HealthErr error
+	// Snapshots, if set, lists the run's model snapshots so far, in
+	// training order (the Layers, Draw and Space tabs step through them).
+	Snapshots func() ([]snapshot.Snapshot, error)
 	// Explore says the network is a saved model, not a run in progress:
 	// Train evaluates it once, Config is the model's own settings (an empty
 	// Optimizer: the file does not record them), and nothing pauses or

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"io/fs"
 	"path/filepath"
 
 	tea "charm.land/bubbletea/v2"
 
 	"convscope/internal/dynamics"
+	"convscope/internal/health"
+	"convscope/internal/snapshot"
 	"convscope/nn"
 	"convscope/tui"
 	"convscope/views"
@@ -104,9 +107,19 @@ func exploreOptions(m *model, dir string, others []views.RunCurves, prog []tea.P
 	if d, _ := readDynamics(dir, m.data.Train.Subset(cfg.TrainLimit), m.data.Test, ck.Epoch); d != nil {
 		dyn = func() *dynamics.Data { return d.Clone() }
 	}
+	// The run folder's health samples and snapshots, read when the UI asks
+	// (a folder without them has none; a bad file is one note).
+	samples, herr := health.Read(filepath.Join(dir, health.File))
+	if errors.Is(herr, fs.ErrNotExist) {
+		herr = nil
+	}
+	snapDir := filepath.Join(dir, snapshot.Dir)
 	return tui.Options{
-		Dynamics: dyn,
-		Net:      net, Data: m.data, Config: cfg, OutDir: dir, History: history, Runs: others, Explore: true, ProgramOptions: prog,
+		Dynamics:  dyn,
+		Health:    func() []health.Sample { return samples },
+		HealthErr: herr,
+		Snapshots: func() ([]snapshot.Snapshot, error) { return snapshot.List(snapDir) },
+		Net:       net, Data: m.data, Config: cfg, OutDir: dir, History: history, Runs: others, Explore: true, ProgramOptions: prog,
 		Train: func(ctx context.Context, report func(nn.Progress)) error {
 			ev := nn.Evaluate(net, m.data.Test, 0)
 			st := last

@@ -51,6 +51,22 @@ func checkpointSizes(t *testing.T) (start, trained int64) {
 	return size(0), size(1)
 }
 
+// epochOneBytes is what a headless run of cfg on the data in dir writes
+// through its first epoch: metrics, checkpoints, snapshots, health and
+// dynamics. A budget of that plus half a checkpoint fails in epoch 2's
+// checkpoint (what epoch 2 writes before it is a few kilobytes).
+func epochOneBytes(t *testing.T, dir string, cfg nn.Config) int64 {
+	t.Helper()
+	const lots = 1 << 40
+	limit := run.NewDiskLimit(lots)
+	cfg.Epochs = 1
+	o := TrainOptions{Config: cfg, Data: dir, Out: filepath.Join(t.TempDir(), "measure"), NoTUI: true, wrap: limit.Wrap}
+	if err := runTrain(context.Background(), o, env{stdout: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	return lots - limit.Left()
+}
+
 // lockedBuffer is an io.Writer safe for the UI's goroutine and the test's.
 type lockedBuffer struct {
 	mu sync.Mutex
@@ -75,13 +91,13 @@ func (l *lockedBuffer) String() string {
 func TestUISaveFailureStops(t *testing.T) {
 	dir := writeData(t, 12, 4)
 	out := filepath.Join(t.TempDir(), "run")
-	start, trained := checkpointSizes(t)
-	limit := run.NewDiskLimit(start + 2*trained + trained/2)
+	_, trained := checkpointSizes(t)
+	cfg := nn.DefaultConfig()
+	cfg.Epochs, cfg.Batch, cfg.Threads = 5, 4, 1
+	limit := run.NewDiskLimit(epochOneBytes(t, dir, cfg) + trained/2)
 	in, typed := io.Pipe()
 	defer typed.Close()
 	screen := &lockedBuffer{}
-	cfg := nn.DefaultConfig()
-	cfg.Epochs, cfg.Batch, cfg.Threads = 5, 4, 1
 	o := TrainOptions{Config: cfg, Data: dir, Out: out, wrap: limit.Wrap,
 		ui: []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(screen), tea.WithWindowSize(120, 40),
 			tea.WithoutSignals(), tea.WithEnvironment([]string{"TERM=xterm-256color"})}}
@@ -126,9 +142,11 @@ func TestUISaveFailureStops(t *testing.T) {
 func TestHeadlessSaveFailureExits(t *testing.T) {
 	dir := writeData(t, 12, 4)
 	out := filepath.Join(t.TempDir(), "run")
-	start, trained := checkpointSizes(t)
+	_, trained := checkpointSizes(t)
+	cfg := nn.DefaultConfig()
+	cfg.Epochs, cfg.Batch, cfg.Threads = 6, 4, 1
 	cmd := mainCmd(t, "train", "--data", dir, "--out", out, "--epochs", "6", "--batch", "4", "--threads", "1")
-	cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", diskLimitEnv, start+2*trained+trained/2))
+	cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", diskLimitEnv, epochOneBytes(t, dir, cfg)+trained/2))
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

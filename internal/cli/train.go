@@ -165,6 +165,7 @@ func execute(ctx context.Context, s session, e env) error {
 	printer := &run.Printer{W: e.stdout, TTY: e.tty}
 	var report func(nn.Progress) // the UI's, set on the training goroutine
 	r, err := run.Start(run.Options{Trainer: t, Data: s.data, Folder: s.folder, From: s.from, Dataset: s.dataset, Wrap: s.opts.wrap,
+		Snapshots: true, Health: true,
 		OnEvent: func(ev run.Event) {
 			if !useUI {
 				printer.Event(ev)
@@ -203,6 +204,8 @@ func execute(ctx context.Context, s session, e env) error {
 		// Called on the training goroutine between batches, or after training returned.
 		Save:           func(*nn.Net, int) (string, error) { return r.SaveNow() },
 		Dynamics:       r.Dynamics,
+		Health:         r.Health,
+		Snapshots:      r.Snapshots,
 		ProgramOptions: s.opts.ui,
 	}
 	var uerr error

@@ -19,6 +19,14 @@ type DiskLimit struct {
 // NewDiskLimit returns a budget of n bytes.
 func NewDiskLimit(n int64) *DiskLimit { return &DiskLimit{left: n} }
 
+// Left is what is left of the budget (negative never: a write that does
+// not fit spends what is left).
+func (l *DiskLimit) Left() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.left
+}
+
 // Wrap returns w with its writes charged to the budget.
 func (l *DiskLimit) Wrap(w io.Writer) io.Writer { return limited{l, w} }
 
