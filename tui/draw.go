@@ -3,11 +3,14 @@ package tui
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"convscope/internal/snapshot"
 	"convscope/mnist"
 	"convscope/nn"
 	"convscope/views"
@@ -73,6 +76,21 @@ type drawTab struct {
 	predVer int
 	predNet int
 	note    string
+
+	// The replay: how each snapshot of the run reads drawing replayVer
+	// (replayN snapshots), computed in a command of its own.
+	replay     []replayRow
+	replayVer  int
+	replayN    int
+	replayPath []string // the snapshot of each row
+	replayBusy bool
+}
+
+// replayRow is how one snapshot reads the drawing.
+type replayRow struct {
+	label string // the snapshot's short label, e.g. "e1 b10"
+	pred  int
+	conf  float32
 }
 
 func newDrawTab(keys keyMap, rs *runState) *drawTab {
@@ -92,7 +110,8 @@ func (t *drawTab) KeyHelp() []key.Binding {
 	open := t.keys.Open
 	open.SetHelp("enter", "follow the digit through the network on the Layers tab")
 	mouse := key.NewBinding(key.WithKeys("mouse"), key.WithHelp("mouse", "left button draws, right button erases"))
-	return []key.Binding{mouse, move, t.own.Paint, t.own.Erase, t.own.Pen, t.own.Clear, t.own.Undo, open}
+	tk := newTimeKeys()
+	return []key.Binding{mouse, move, t.own.Paint, t.own.Erase, t.own.Pen, t.own.Clear, t.own.Undo, open, tk.Earlier, tk.Later, tk.Play}
 }
 
 // drawPredMsg is a prediction for version ver of the drawing.
@@ -101,11 +120,27 @@ type drawPredMsg struct {
 	probs      []float32
 }
 
+// drawReplayMsg is the replay of version ver of the drawing through n
+// snapshots, with the snapshots the command loaded (the root keeps them).
+type drawReplayMsg struct {
+	ver, n int
+	rows   []replayRow
+	paths  []string
+	loaded map[string]*snapNet
+	err    error
+}
+
 func (t *drawTab) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case drawPredMsg:
 		t.busy = false
 		t.probs, t.predVer, t.predNet = msg.probs, msg.ver, msg.netID
+	case drawReplayMsg:
+		t.replayBusy = false
+		if msg.err != nil {
+			t.note = "replay: " + msg.err.Error()
+		}
+		t.replay, t.replayVer, t.replayN, t.replayPath = msg.rows, msg.ver, msg.n, msg.paths
 	case tea.KeyPressMsg:
 		if cmd := t.key(msg); cmd != nil {
 			return tea.Batch(cmd, t.next())
@@ -117,24 +152,72 @@ func (t *drawTab) Update(msg tea.Msg) tea.Cmd {
 	case tea.MouseReleaseMsg:
 		t.stroking = false
 	}
-	return t.next()
+	return tea.Batch(t.next(), t.nextReplay())
 }
+
+// usesTimeline: the tab reads the drawing with the network at the
+// timeline's moment.
+func (t *drawTab) usesTimeline() {}
 
 // next starts a prediction when none runs and the one shown is out of date.
 func (t *drawTab) next() tea.Cmd {
-	if t.busy || t.rs.net == nil || t.blank || (t.predVer == t.version && t.predNet == t.rs.netID) {
+	shown, shownID := t.rs.shown()
+	if t.busy || shown == nil || t.blank || (t.predVer == t.version && t.predNet == shownID) {
 		return nil
 	}
-	if in := t.rs.net.Input; in.H != drawSide || in.W != drawSide || in.C != 1 {
+	if in := shown.Input; in.H != drawSide || in.W != drawSide || in.C != 1 {
 		return nil
 	}
 	t.busy = true
-	net, ver, netID := t.rs.net, t.version, t.rs.netID
+	net, ver, netID := shown, t.version, shownID
 	px := append([]uint8(nil), t.proc...)
 	return func() tea.Msg {
 		c := net.Clone()
 		logits := c.Forward(nn.ImageInput(px), 1, false)
 		return drawPredMsg{ver: ver, netID: netID, probs: nn.Softmax(logits)}
+	}
+}
+
+// nextReplay starts the replay of the drawing through the run's snapshots
+// when none runs and the one shown is out of date.
+func (t *drawTab) nextReplay() tea.Cmd {
+	snaps := t.rs.watch.snaps
+	if t.replayBusy || t.blank || len(snaps) == 0 || (t.replayVer == t.version && t.replayN == len(snaps)) {
+		return nil
+	}
+	t.replayBusy = true
+	have := make(map[string]*nn.Net, len(snaps))
+	for _, s := range snaps {
+		if sn := t.rs.time.nets[s.Path]; sn != nil {
+			have[s.Path] = sn.net
+		}
+	}
+	list := slices.Clone(snaps)
+	ver := t.version
+	px := append([]uint8(nil), t.proc...)
+	return func() tea.Msg {
+		msg := drawReplayMsg{ver: ver, n: len(list), loaded: map[string]*snapNet{}}
+		for _, s := range list {
+			net := have[s.Path]
+			if net == nil {
+				n, info, err := snapshot.Load(s.Path)
+				if err != nil {
+					msg.err = err
+					continue
+				}
+				net = n
+				msg.loaded[s.Path] = &snapNet{net: n, info: info, acc: info.TestAcc, accOK: info.HasAcc}
+			}
+			in := net.Input
+			if in.H != drawSide || in.W != drawSide || in.C != 1 {
+				continue
+			}
+			logits := net.Clone().Forward(nn.ImageInput(px), 1, false)
+			probs, pred := nn.Softmax(logits), nn.Predict(logits)
+			msg.rows = append(msg.rows, replayRow{label: s.Short(), pred: pred, conf: probs[pred]})
+			msg.paths = append(msg.paths, s.Path)
+		}
+		return msg
 	}
 }
 
@@ -339,7 +422,8 @@ func (t *drawTab) mouseDrag(m tea.Mouse) {
 
 // current reports whether the prediction shown is for the drawing as it is.
 func (t *drawTab) current() bool {
-	return t.probs != nil && t.predVer == t.version && t.predNet == t.rs.netID
+	_, id := t.rs.shown()
+	return t.probs != nil && t.predVer == t.version && t.predNet == id
 }
 
 func (t *drawTab) View(st views.Styles) string {
@@ -388,8 +472,11 @@ func (t *drawTab) View(st views.Styles) string {
 
 // predView is the prediction: the class and the probability bars.
 func (t *drawTab) predView(w int, st views.Styles) string {
+	shown, _ := t.rs.shown()
 	switch {
-	case t.rs.net == nil:
+	case shown == nil && len(t.rs.watch.snaps) > 0:
+		return st.Muted.Render(views.Wrap("No network yet: press , to read the drawing with a snapshot of the run, or wait for epoch 1 to end.", w))
+	case shown == nil:
 		return st.Muted.Render(views.Wrap("No network yet: predictions start when epoch 1 ends, or pause training (space) for a copy of the network as it is.", w))
 	case t.blank:
 		return st.Muted.Render(views.Wrap("Draw a digit: the network's guess appears here as you draw.", w))
@@ -407,7 +494,34 @@ func (t *drawTab) predView(w int, st views.Styles) string {
 		head += st.Muted.Render(" …")
 	}
 	// No true class: Probs would mark the answer as wrong, so mark nothing.
-	return head + "\n" + views.Probs(t.probs, nil, -1, -1, w, st)
+	out := head + "\n" + views.Probs(t.probs, nil, -1, -1, w, st)
+	if len(t.rs.watch.snaps) > 0 {
+		out += "\n\n" + t.replayView(w, st)
+	}
+	return out
+}
+
+// replayView is the timeline's line and how each snapshot read the drawing:
+// one row per snapshot, the one shown marked.
+func (t *drawTab) replayView(w int, st views.Styles) string {
+	var b strings.Builder
+	b.WriteString(views.Truncate(st.Accent.Render("⏱ ")+st.Muted.Render(t.rs.timeHeading()), w))
+	if len(t.replay) == 0 {
+		return b.String()
+	}
+	b.WriteString("\n" + st.Muted.Render("how the run read it over training:"))
+	cur := t.rs.time.cur
+	barW := max(4, min(20, w-22))
+	for i, r := range t.replay {
+		mark := "  "
+		if i < len(t.replayPath) && t.replayPath[i] == cur && cur != "" {
+			mark = st.Accent.Render("▶ ")
+		}
+		bar := views.Bar(float64(r.conf), barW, st)
+		line := fmt.Sprintf("%s%-8s %s %s %5.1f%%", mark, r.label, st.Title.Render(fmt.Sprint(r.pred)), bar, 100*r.conf)
+		b.WriteString("\n" + views.Truncate(line, w))
+	}
+	return b.String()
 }
 
 // claimsKey takes space from the root (where it pauses training): on the

@@ -66,8 +66,8 @@ type layersTab struct {
 	rs   *runState
 	w, h int
 
-	net   *nn.Net // rs.net as of the last message
-	netID int     // rs.netID as of the last message
+	net   *nn.Net // rs.shown() as of the last message: the live network or a snapshot
+	netID int     // its view ID
 	img   *inspectMsg
 	imgID int // counts the images received
 
@@ -106,8 +106,12 @@ func (t *layersTab) KeyHelp() []key.Binding {
 	right.SetHelp("→/l", "next page of channels (zoomed: cell right)")
 	open := t.keys.Open
 	open.SetHelp("enter", "zoom the selected channel, or back")
-	return []key.Binding{up, down, left, right, t.own.PrevChan, t.own.NextChan, open, t.own.Norm, t.own.Saliency, t.own.Kernels}
+	tk := newTimeKeys()
+	return []key.Binding{up, down, left, right, t.own.PrevChan, t.own.NextChan, open, t.own.Norm, t.own.Saliency, t.own.Kernels, tk.Earlier, tk.Later, tk.Play}
 }
+
+// usesTimeline: the tab shows the network at the timeline's moment.
+func (t *layersTab) usesTimeline() {}
 
 // layersDoneMsg brings back a command's results.
 type layersDoneMsg struct {
@@ -118,8 +122,8 @@ type layersDoneMsg struct {
 }
 
 func (t *layersTab) Update(msg tea.Msg) tea.Cmd {
-	if t.rs.netID != t.netID && t.rs.net != nil {
-		t.setNet(t.rs.net, t.rs.netID)
+	if n, id := t.rs.shown(); id != t.netID && n != nil {
+		t.setNet(n, id)
 	}
 	if t.img == nil {
 		// Open on the first test image: its activations come as soon as

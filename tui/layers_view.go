@@ -34,15 +34,27 @@ type layersLayout struct {
 	rx, rw                     int // the right pane
 	bodyY, bodyH               int // the right pane's body, below its header
 	hintY                      int // the line of key hints; -1 for none
+	timeY                      int // the timeline's line; -1 for none
+	top                        int // the first line of the panes
 }
 
-func (t *layersTab) layout() layersLayout {
-	l := layersLayout{hintY: -1}
-	h := t.h
-	if h >= 12 {
-		l.hintY = h - 1
+func (t *layersTab) layout() (l layersLayout) {
+	l = layersLayout{hintY: -1, timeY: -1}
+	h, top := t.h, 0
+	if len(t.rs.watch.snaps) > 0 && h >= 12 {
+		// The timeline's line on top; everything else one line lower.
+		l.timeY, top = 0, 1
 		h--
 	}
+	if h >= 12 {
+		l.hintY = top + h - 1
+		h--
+	}
+	defer func() {
+		l.listY += top
+		l.bodyY += top
+		l.top = top
+	}()
 	imgW := layersImgW
 	if t.net != nil {
 		imgW = t.net.Input.W
@@ -81,8 +93,11 @@ func (t *layersTab) View(st views.Styles) string {
 	l := t.layout()
 	lines := make(screen, t.h)
 	put := lines.put
+	if l.timeY >= 0 {
+		lines[l.timeY] = views.Truncate(st.Accent.Render("⏱ ")+st.Muted.Render(t.rs.timeHeading()), t.w)
+	}
 	if l.leftW > 0 {
-		put(0, 0, l.leftW, layersImgLines+layersInfo, t.imageView(st))
+		put(0, l.top, l.leftW, layersImgLines+layersInfo, t.imageView(st))
 	}
 	if l.listH > 0 && t.net != nil {
 		put(l.listX, l.listY, l.listW, l.listH, views.LayerList(t.layerRows(), t.layer, l.listW, l.listH, st))
@@ -91,7 +106,7 @@ func (t *layersTab) View(st views.Styles) string {
 	if hl := strings.Split(head, "\n"); l.headH == 1 && len(hl) > 1 {
 		head = hl[1]
 	}
-	put(l.rx, 0, l.rw, l.headH, head)
+	put(l.rx, l.top, l.rw, l.headH, head)
 	put(l.rx, l.bodyY, l.rw, l.bodyH, body)
 	if l.hintY >= 0 {
 		lines[l.hintY] = t.hints(st)
@@ -431,6 +446,9 @@ func (t *layersTab) hints(st views.Styles) string {
 		hs = [][2]string{{"[ ]", "channel"}, {"w", "maps"}, {"↑↓", "layer"}, {"g", "saliency"}}
 	default:
 		hs = [][2]string{{"↑↓", "layer"}, {"←→", "page"}, {"[ ]", "channel"}, {"enter", "zoom"}, {"n", "shading"}, {"g", "saliency"}, {"w", "kernels"}}
+	}
+	if len(t.rs.watch.snaps) > 0 {
+		hs = append(hs, [2]string{", .", "time"}, [2]string{"P", "play"})
 	}
 	return keyHints(hs, t.w, st)
 }

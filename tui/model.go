@@ -167,6 +167,11 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmds...)
 	case progressMsg, epochMsg, snapshotMsg, savedMsg, trainDoneMsg, exportedMsg, dynamicsMsg, watchMsg:
 		return m.event(msg)
+	case drawReplayMsg:
+		m.rs.timeKeep(msg.loaded)
+		return m.broadcast(msg)
+	case snapLoadedMsg, snapAccMsg, playTickMsg:
+		return tea.Batch(m.rs.timeUpdate(msg), m.broadcast(msg))
 	case historyMsg:
 		m.rs.update(msg)
 		return m.broadcast(msg)
@@ -260,9 +265,41 @@ func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return tea.Batch(m.setNote("saving…", false), cmd)
 	case m.showHelp:
 	default:
+		if cmd, ok := m.timeKey(msg); ok {
+			return cmd
+		}
 		return m.tabs[m.active].Update(msg)
 	}
 	return nil
+}
+
+// timeKey moves the timeline when msg is one of its keys and the active tab
+// shows the timeline's moment; the tabs then see the move (timeMovedMsg).
+func (m *model) timeKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	if _, ok := m.tabs[m.active].(timeTab); !ok {
+		return nil, false
+	}
+	if c, ok := m.tabs[m.active].(keyClaimer); ok && c.claimsKey(msg) {
+		return nil, false
+	}
+	var cmd tea.Cmd
+	tk := newTimeKeys()
+	switch {
+	case key.Matches(msg, tk.Earlier):
+		m.rs.time.playing = false
+		cmd = m.rs.timeStep(-1)
+	case key.Matches(msg, tk.Later):
+		m.rs.time.playing = false
+		cmd = m.rs.timeStep(1)
+	case key.Matches(msg, tk.Play):
+		cmd = m.rs.timePlay()
+	default:
+		return nil, false
+	}
+	if len(m.rs.watch.snaps) == 0 {
+		return m.setNote("this run has no snapshots to step through (yet)", false), true
+	}
+	return tea.Batch(cmd, m.broadcast(timeMovedMsg{})), true
 }
 
 func (m *model) setActive(i int) {

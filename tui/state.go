@@ -44,6 +44,7 @@ type runState struct {
 	export exportState
 	dyn    dynState   // the learning dynamics, derived for the Data tab
 	watch  watchState // health samples and snapshots
+	time   timeline   // when in training the Layers, Draw and Space tabs look
 }
 
 // epochEval is one epoch's evaluation. Only the latest keeps its per-image
@@ -183,6 +184,9 @@ func (rs *runState) addEval(epoch int, ev *nn.Eval) {
 func (rs *runState) setNet(n *nn.Net) {
 	rs.net = n
 	rs.netID++
+	if rs.time.cur == "" {
+		rs.time.viewID++ // the timeline shows the live network
+	}
 }
 
 // latest is the latest evaluation, or nil before the first.

@@ -73,6 +73,10 @@ func Probs(probs []float32, classes []string, label, pred, w int, st Styles) str
 	return ClipBlock(strings.Join(lines, "\n"), w, len(lines))
 }
 
+// Bar is a bar of p (0..1) in exactly w cells: eighths of a cell with
+// colour, whole '#' cells without.
+func Bar(p float64, w int, st Styles) string { return st.Accent.Render(probBar(p, w, st.Profile)) }
+
 // eighths are the partial blocks of a bar, by eighths of a cell.
 var eighths = [8]string{"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"}
 

@@ -90,6 +90,18 @@ func (i Info) Label() string {
 	return fmt.Sprintf("epoch %d, batch %d", i.Epoch, i.Batch)
 }
 
+// Short is a label of at most 10 cells for lists: "init", "e1 b10",
+// "e3 end".
+func (i Info) Short() string {
+	switch {
+	case i.Epoch == 0 || i.Batch == Init:
+		return "init"
+	case i.End:
+		return fmt.Sprintf("e%d end", i.Epoch)
+	}
+	return fmt.Sprintf("e%d b%d", i.Epoch, i.Batch)
+}
+
 // Less orders snapshots in training order.
 func (i Info) Less(j Info) bool {
 	if i.Epoch != j.Epoch {
