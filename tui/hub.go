@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -24,7 +25,17 @@ type Viewer struct {
 	// StopsRun makes quitting this UI stop training (the terminal that
 	// started the run). Any other UI quits alone.
 	StopsRun bool
+	// Refresh, when positive, is the least time between two deliveries of
+	// batch progress to this UI (RemoteRefresh for an SSH client): progress
+	// that comes sooner waits, the latest replacing the one before, while
+	// epoch results, saves, pauses and the end come at once. Every message
+	// a UI takes costs it a render, so this is what keeps many remote UIs
+	// from taking the CPU training needs.
+	Refresh time.Duration
 }
+
+// RemoteRefresh is the Refresh of a UI over SSH: progress twice a second.
+const RemoteRefresh = 500 * time.Millisecond
 
 // Hub runs training once and shows it in any number of UIs: the local
 // terminal's and each SSH client's, each with its own root model (tab, size,
@@ -251,6 +262,8 @@ type hubSub struct {
 	queue []tea.Msg
 	left  bool
 	once  sync.Once
+
+	last time.Time // when Next last delivered (only Next uses it)
 }
 
 // push queues m for the UI without waiting; a BatchProgress replaces one
@@ -325,11 +338,15 @@ func (s *hubSub) Next() tea.Cmd {
 			case <-s.h.pump:
 				ended = true
 			}
+			if !ended && !s.hold() {
+				return nil // the UI left while its progress waited
+			}
 			s.mu.Lock()
 			q := s.queue
 			s.queue = nil
 			s.mu.Unlock()
 			if len(q) > 0 {
+				s.last = time.Now()
 				return eventsMsg(q)
 			}
 			if ended {
@@ -337,6 +354,45 @@ func (s *hubSub) Next() tea.Cmd {
 			}
 		}
 	}
+}
+
+// hold waits while the queue holds nothing but batch progress and the UI's
+// Refresh has not passed since the last delivery. It returns false when the
+// UI left meanwhile.
+func (s *hubSub) hold() bool {
+	if s.v.Refresh <= 0 {
+		return true
+	}
+	for {
+		wait := time.Until(s.last.Add(s.v.Refresh))
+		if wait <= 0 || !s.onlyProgress() {
+			return true
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-s.notify: // something new: look again
+			t.Stop()
+		case <-s.done:
+			t.Stop()
+			return false
+		case <-s.h.pump:
+			t.Stop()
+			return true
+		}
+	}
+}
+
+// onlyProgress says whether every queued message is a batch report.
+func (s *hubSub) onlyProgress() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range s.queue {
+		if _, ok := m.(progressMsg); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Pause holds training, for a controller.

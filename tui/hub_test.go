@@ -234,3 +234,42 @@ func TestHubManyViewersRace(t *testing.T) {
 		t.Errorf("after all left: %d viewers, paused %v; want 0, false", h.Viewers(), h.Paused())
 	}
 }
+
+// TestHubRefresh: a UI with a Refresh takes batch progress at most that
+// often (each take is a render), while one without takes it as it comes;
+// epoch results and the end still all arrive.
+func TestHubRefresh(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	h := newHub(ctx, Options{}, heldTrain)
+	slow := h.subscribe(Viewer{Name: "remote", Refresh: 100 * time.Millisecond})
+	fast := h.subscribe(Viewer{Name: "local"})
+	takes := func(s *hubSub, d time.Duration) int {
+		n := 0
+		for end := time.Now().Add(d); time.Now().Before(end); n++ {
+			if _, ok := s.Next()().(eventsMsg); !ok {
+				t.Fatal("Next ended while the run goes on")
+			}
+		}
+		return n
+	}
+	var wg sync.WaitGroup
+	var nSlow, nFast int
+	wg.Add(2)
+	go func() { defer wg.Done(); nSlow = takes(slow, 600*time.Millisecond) }()
+	go func() { defer wg.Done(); nFast = takes(fast, 600*time.Millisecond) }()
+	wg.Wait()
+	cancel()
+	h.Wait()
+	if nSlow > 8 {
+		t.Errorf("the remote UI took progress %d times in 600ms, want at most 8 (every 100ms)", nSlow)
+	}
+	if nFast < 2*nSlow || nFast < 20 {
+		t.Errorf("the local UI took progress %d times in 600ms (the remote %d): want it to take it as it comes", nFast, nSlow)
+	}
+
+	h = newHub(context.Background(), Options{}, fakeEpochs(4, 3000))
+	got := readAll(t, h.subscribe(Viewer{Name: "remote", Refresh: time.Second}))
+	if _, e, d := count(got); e != 4 || d != 1 {
+		t.Errorf("the remote UI got %d epochs and %d ends, want 4 and 1", e, d)
+	}
+}

@@ -112,7 +112,7 @@ func (o ServeOptions) options(log io.Writer) serve.Options {
 // none, when the local terminal shows the UI).
 func (o ServeOptions) start(h *tui.Hub, log io.Writer) (*serve.Server, error) {
 	s, err := serve.Listen(o.options(log), func(v serve.Viewer) (tea.Model, func()) {
-		return h.Attach(tui.Viewer{Name: v.Name(), Control: v.Control})
+		return h.Attach(tui.Viewer{Name: v.Name(), Control: v.Control, Refresh: tui.RemoteRefresh})
 	})
 	if err != nil {
 		return nil, err

@@ -95,7 +95,7 @@ func newFixture(t testing.TB, train func(context.Context, func(nn.Progress)) err
 	opts.AuthorizedKeys, opts.Controllers = f.authorized, f.controller
 	opts.HostKey = filepath.Join(dir, "host", "key")
 	f.srv, err = Listen(opts, func(v Viewer) (tea.Model, func()) {
-		return f.hub.Attach(tui.Viewer{Name: v.Name(), Control: v.Control})
+		return f.hub.Attach(tui.Viewer{Name: v.Name(), Control: v.Control, Refresh: tui.RemoteRefresh})
 	})
 	if err != nil {
 		t.Fatal(err)
