@@ -91,6 +91,7 @@ type Run struct {
 	snapDir string          // "" when taking no snapshots
 	sampler *health.Sampler // nil when sampling no health
 	samples []health.Sample // guarded by mu
+	snaps   []snapshot.Snapshot // the snapshots written, in training order; guarded by mu
 	step    int             // training batches done over the run
 
 	mu          sync.Mutex

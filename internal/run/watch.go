@@ -35,9 +35,13 @@ func (r *Run) startWatch() error {
 		if moved > 0 {
 			r.notes = append(r.notes, fmt.Sprintf("moved %d snapshots taken after epoch %d (the checkpoint's) to %s", moved, t.Epoch, to))
 		}
+		// The list is kept in memory from here on: the UIs ask for it often.
+		if r.snaps, err = snapshot.List(r.snapDir); err != nil {
+			return err
+		}
 		init := snapshot.Info{Epoch: 0, Batch: snapshot.Init}
 		if _, err := os.Stat(filepath.Join(r.snapDir, init.Name())); t.Epoch == 0 && errors.Is(err, fs.ErrNotExist) {
-			if _, err := snapshot.Save(r.snapDir, t, init, r.opts.Dataset, r.opts.Wrap); err != nil {
+			if err := r.saveSnapshot(init); err != nil {
 				return err
 			}
 		}
@@ -80,7 +84,7 @@ func (r *Run) observe(b nn.Batch) {
 	}
 	if r.snapDir != "" && snapshot.Due(b.Epoch, b.Batch) {
 		info := snapshot.Info{Epoch: b.Epoch, Batch: b.Batch, Batches: b.Batches, Step: r.step}
-		if _, err := snapshot.Save(r.snapDir, r.opts.Trainer, info, r.opts.Dataset, r.opts.Wrap); err != nil {
+		if err := r.saveSnapshot(info); err != nil {
 			r.fail(&SaveError{Epoch: b.Epoch, What: "snapshot", Err: err, Saved: r.savedEpoch(), Last: r.LastPath()})
 		}
 	}
@@ -103,7 +107,7 @@ func (r *Run) endSnapshot(st nn.EpochStats, batches int) error {
 		return nil
 	}
 	info := snapshot.Info{Epoch: st.Epoch, Batch: max(batches-1, 0), Batches: batches, End: true, Step: r.step, TestAcc: st.TestAcc, HasAcc: true}
-	if _, err := snapshot.Save(r.snapDir, r.opts.Trainer, info, r.opts.Dataset, r.opts.Wrap); err != nil {
+	if err := r.saveSnapshot(info); err != nil {
 		return &SaveError{Epoch: st.Epoch, What: "snapshot", Err: err, Saved: r.savedEpoch(), Last: r.LastPath()}
 	}
 	return nil
@@ -118,10 +122,38 @@ func (r *Run) Health() []health.Sample {
 	return slices.Clone(r.samples)
 }
 
-// Snapshots lists the run's snapshots so far, in training order.
-func (r *Run) Snapshots() ([]snapshot.Snapshot, error) {
-	if r.snapDir == "" {
-		return nil, nil
+// saveSnapshot writes the snapshot at info and adds it to the list.
+func (r *Run) saveSnapshot(info snapshot.Info) error {
+	path, err := snapshot.Save(r.snapDir, r.opts.Trainer, info, r.opts.Dataset, r.opts.Wrap)
+	if err != nil {
+		return err
 	}
-	return snapshot.List(r.snapDir)
+	s := snapshot.Snapshot{Info: info, Path: path}
+	if fi, err := os.Stat(path); err == nil {
+		s.Size = fi.Size()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// A name written again (a resumed epoch's) replaces its entry.
+	r.snaps = slices.DeleteFunc(r.snaps, func(o snapshot.Snapshot) bool { return o.Path == path })
+	i, _ := slices.BinarySearchFunc(r.snaps, s, func(a, b snapshot.Snapshot) int {
+		if a.Less(b.Info) {
+			return -1
+		}
+		if b.Less(a.Info) {
+			return 1
+		}
+		return 0
+	})
+	r.snaps = slices.Insert(r.snaps, i, s)
+	return nil
+}
+
+// Snapshots lists the run's snapshots so far, in training order (those
+// kept from before a resume included), from memory. It may be called from
+// any goroutine.
+func (r *Run) Snapshots() ([]snapshot.Snapshot, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.snaps), nil
 }

@@ -53,6 +53,11 @@ func TestWatchRecorded(t *testing.T) {
 		t.Errorf("snapshots %v, want %v", got, want)
 	}
 	list, _ := r.Snapshots()
+	// The run's list (kept in memory) is the folder's.
+	disk, err := snapshot.List(filepath.Join(dir, snapshot.Dir))
+	if err != nil || !slices.Equal(list, disk) {
+		t.Fatalf("Snapshots() = %v, the folder lists %v (%v)", list, disk, err)
+	}
 	if end := list[3]; !end.HasAcc || end.TestAcc != r.Trainer().History[1].TestAcc || end.Step != 4 || end.Batches != 2 {
 		t.Errorf("e002-end: %+v, want epoch 2's test accuracy %v after 4 steps", end.Info, r.Trainer().History[1].TestAcc)
 	}
