@@ -88,11 +88,11 @@ type Run struct {
 	rec   *dynamics.Recorder // nil when not recording
 	notes []string           // what Start has to say (e.g. why no dynamics)
 
-	snapDir string          // "" when taking no snapshots
-	sampler *health.Sampler // nil when sampling no health
-	samples []health.Sample // guarded by mu
+	snapDir string              // "" when taking no snapshots
+	sampler *health.Sampler     // nil when sampling no health
+	samples []health.Sample     // guarded by mu
 	snaps   []snapshot.Snapshot // the snapshots written, in training order; guarded by mu
-	step    int             // training batches done over the run
+	step    int                 // training batches done over the run
 
 	mu          sync.Mutex
 	cancel      context.CancelFunc
