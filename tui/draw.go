@@ -458,7 +458,8 @@ func (t *drawTab) View(st views.Styles) string {
 		put(l.px, 0, min(right, drawSide), 1, st.Muted.Render("what the network sees"))
 	}
 	put(l.px, top, min(right, drawSide), drawSide/2, views.Digit(t.proc, drawSide, drawSide, st))
-	put(l.probsX, l.probsY, l.probsW, max(0, t.h-l.probsY-b2i(l.hintY >= 0)), t.predView(l.probsW, st))
+	ph := max(0, t.h-l.probsY-b2i(l.hintY >= 0))
+	put(l.probsX, l.probsY, l.probsW, ph, t.predView(l.probsW, ph, st))
 	if l.hintY >= 0 {
 		if t.note != "" {
 			lines[l.hintY] = st.Warn.Render(t.note)
@@ -471,7 +472,7 @@ func (t *drawTab) View(st views.Styles) string {
 }
 
 // predView is the prediction: the class and the probability bars.
-func (t *drawTab) predView(w int, st views.Styles) string {
+func (t *drawTab) predView(w, h int, st views.Styles) string {
 	shown, _ := t.rs.shown()
 	switch {
 	case shown == nil && len(t.rs.watch.snaps) > 0:
@@ -496,23 +497,39 @@ func (t *drawTab) predView(w int, st views.Styles) string {
 	// No true class: Probs would mark the answer as wrong, so mark nothing.
 	out := head + "\n" + views.Probs(t.probs, nil, -1, -1, w, st)
 	if len(t.rs.watch.snaps) > 0 {
-		out += "\n\n" + t.replayView(w, st)
+		out += "\n\n" + t.replayView(w, h-strings.Count(out, "\n")-2, st)
 	}
 	return out
 }
 
 // replayView is the timeline's line and how each snapshot read the drawing:
 // one row per snapshot, the one shown marked.
-func (t *drawTab) replayView(w int, st views.Styles) string {
+// At most h lines: when the rows do not fit, those around the snapshot
+// shown (the latest, while live).
+func (t *drawTab) replayView(w, h int, st views.Styles) string {
 	var b strings.Builder
 	b.WriteString(views.Truncate(st.Accent.Render("⏱ ")+st.Muted.Render(t.rs.timeHeading()), w))
-	if len(t.replay) == 0 {
+	if len(t.replay) == 0 || h < 3 {
 		return b.String()
 	}
-	b.WriteString("\n" + st.Muted.Render("how the run read it over training:"))
 	cur := t.rs.time.cur
+	at := len(t.replay) - 1
+	for i, p := range t.replayPath {
+		if p == cur {
+			at = i
+		}
+	}
+	rows := h - 2
+	from := max(0, min(at-rows/2, len(t.replay)-rows))
+	to := min(len(t.replay), from+rows)
+	what := "how the run read it over training:"
+	if from > 0 || to < len(t.replay) {
+		what = fmt.Sprintf("how the run read it (snapshots %d-%d of %d):", from+1, to, len(t.replay))
+	}
+	b.WriteString("\n" + st.Muted.Render(views.Truncate(what, w)))
 	barW := max(4, min(20, w-22))
-	for i, r := range t.replay {
+	for i := from; i < to; i++ {
+		r := t.replay[i]
 		mark := "  "
 		if i < len(t.replayPath) && t.replayPath[i] == cur && cur != "" {
 			mark = st.Accent.Render("▶ ")
