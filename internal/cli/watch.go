@@ -110,31 +110,39 @@ func parseWatch(args []string) (WatchOptions, error) {
 // runWatch waits for the run's first checkpoint, then follows the run in
 // the UI or headless.
 func runWatch(ctx context.Context, o WatchOptions, e env) error {
-	if err := checkWatchDir(ctx, o.Dir); err != nil {
-		return fmt.Errorf("watch: %w", err)
-	}
-	f := run.NewFollower(o.Dir)
-	f.Now = o.now
-	w := &watcher{o: o, f: f, out: e.stdout, grace: o.grace}
-	if w.grace <= 0 {
-		w.grace = watchGrace
-	}
-	if err := w.start(ctx); err != nil {
-		return err
-	}
-	eng, err := newEngine(o.Threads)
+	w, done, err := openWatch(ctx, o, e.stdout)
 	if err != nil {
 		return err
 	}
-	defer eng.Close()
-	w.net.SetEngine(eng)
-	defer w.net.SetEngine(nil)
-
+	defer done()
 	if (o.NoTUI || !e.tty) && o.ui == nil {
 		return w.headless(ctx, e.tty)
 	}
 	w.inUI = true
 	return tui.Run(ctx, w.options())
+}
+
+// openWatch checks the folder, waits for the run's first checkpoint and
+// loads its data set; done releases the engine.
+func openWatch(ctx context.Context, o WatchOptions, out io.Writer) (w *watcher, done func(), err error) {
+	if err := checkWatchDir(ctx, o.Dir); err != nil {
+		return nil, nil, fmt.Errorf("watch: %w", err)
+	}
+	f := run.NewFollower(o.Dir)
+	f.Now = o.now
+	w = &watcher{o: o, f: f, out: out, grace: o.grace}
+	if w.grace <= 0 {
+		w.grace = watchGrace
+	}
+	if err := w.start(ctx); err != nil {
+		return nil, nil, err
+	}
+	eng, err := newEngine(o.Threads)
+	if err != nil {
+		return nil, nil, err
+	}
+	w.net.SetEngine(eng)
+	return w, func() { w.net.SetEngine(nil); eng.Close() }, nil
 }
 
 // checkWatchDir refuses a folder that holds no run. An empty folder gets a
