@@ -95,7 +95,7 @@ func newHub(ctx context.Context, opts Options, train trainFunc) *Hub {
 	if opts.Save != nil {
 		hk.save = func(epoch int) (string, error) { return opts.Save(opts.Net, epoch) }
 	}
-	info := runInfo{cfg: opts.Config, canSave: opts.Save != nil, outDir: opts.OutDir, explore: opts.Explore}
+	info := runInfo{cfg: opts.Config, canSave: opts.Save != nil, outDir: opts.OutDir, explore: opts.Explore, follow: opts.Follow}
 	if opts.Net != nil {
 		info.network = opts.Net.Describe()
 	}

@@ -31,6 +31,9 @@ type runInfo struct {
 	canSave bool
 	outDir  string
 	explore bool // a saved model: nothing trains, so nothing pauses or saves
+	// follow says whether the run another process writes is live (watch):
+	// this program only reads it, so nothing pauses. Nil otherwise.
+	follow func() views.Follow
 }
 
 type clearNoteMsg struct{ id int }
@@ -60,6 +63,7 @@ type model struct {
 	note    string
 	noteBad bool
 	noteID  int
+	follow  views.Follow // the latest of info.follow
 }
 
 // newModel is the root model over the run state rs, which tabs read.
@@ -70,7 +74,7 @@ func newModel(ctl controller, info runInfo, rs *runState, tabs []tab) *model {
 	}
 	// Only what applies is offered: a saved model neither trains nor saves.
 	m.keys.Save.SetEnabled(info.canSave && !info.explore)
-	m.keys.Pause.SetEnabled(!info.explore)
+	m.keys.Pause.SetEnabled(!info.explore && info.follow == nil)
 	m.restyle()
 	return m
 }
@@ -78,7 +82,7 @@ func newModel(ctl controller, info runInfo, rs *runState, tabs []tab) *model {
 // Init asks the terminal for its background colour and starts listening to
 // training.
 func (m *model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, m.ctl.Next())
+	return tea.Batch(tea.RequestBackgroundColor, m.ctl.Next(), followCmd(m.info.follow, 0))
 }
 
 func (m *model) restyle() {
@@ -172,6 +176,8 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 		return m.broadcast(msg)
 	case snapLoadedMsg, snapAccMsg, playTickMsg:
 		return tea.Batch(m.rs.timeUpdate(msg), m.broadcast(msg))
+	case followMsg:
+		return m.followed(msg)
 	case historyMsg:
 		m.rs.update(msg)
 		return m.broadcast(msg)
@@ -370,6 +376,7 @@ func (m *model) headerData() views.HeaderData {
 		Seen: p.Seen, Total: p.Total, Elapsed: p.Elapsed, ImagesPerSec: p.ImagesPerSec,
 		TrainLoss: p.TrainLoss, TrainAcc: p.TrainAcc,
 		Done: len(stats), Note: m.note, NoteBad: m.noteBad, Saved: m.info.explore,
+		Follow: m.follow,
 	}
 	if p.Epochs > 0 {
 		d.Epochs = p.Epochs
@@ -467,6 +474,9 @@ func (m *model) helpView() string {
 	}
 	if m.info.explore {
 		b.WriteString("\n" + st.Muted.Render("a saved model: nothing trains, so there is nothing to pause or save") + "\n")
+	}
+	if m.info.follow != nil {
+		b.WriteString("\n" + st.Muted.Render("watching a run another process writes: this program only reads its folder") + "\n")
 	}
 	return lipgloss.NewStyle().Padding(0, 1).Render(b.String())
 }

@@ -54,6 +54,10 @@ type Options struct {
 	// Optimizer: the file does not record them), and nothing pauses or
 	// saves.
 	Explore bool
+	// Follow, if set, says whether the run another process writes is live
+	// or stale (convscope watch: Train follows its folder); the header shows
+	// it and nothing pauses. It is called from a command, once a second.
+	Follow func() views.Follow
 	// ProgramOptions are passed to Bubble Tea (tests give their own input
 	// and output).
 	ProgramOptions []tea.ProgramOption

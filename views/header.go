@@ -64,6 +64,10 @@ type HeaderData struct {
 	// progress: the settings are the ones it was trained with, and an empty
 	// Optimizer means the file does not record them.
 	Saved bool
+	// Follow, when On, says whether the run another process writes is
+	// live or stale (convscope watch); it replaces the state's badge while
+	// the run goes on.
+	Follow Follow
 }
 
 // HeaderLines is the least height of Header: a failure's message and a note
@@ -116,6 +120,9 @@ func headerLines(d HeaderData, w int, st Styles) []string {
 
 	// Line 2: progress, or how the run ended.
 	badge := stateBadge(d.State, st)
+	if d.Follow.On && (d.State == StateStarting || d.State == StateTraining) {
+		badge = FollowBadge(d.Follow, st)
+	}
 	best := ""
 	if d.BestEpoch > 0 {
 		best = st.Good.Render(Pct(d.BestAcc)) + st.Muted.Render(fmt.Sprintf(" (epoch %d)", d.BestEpoch))

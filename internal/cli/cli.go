@@ -43,6 +43,9 @@ Usage:
   convscope compare RUN...       test accuracy and loss per epoch of run folders, side by side
   convscope report RUN           write the run's report: report.md with the learning dynamics
                                  (suspected label errors, calibration) and its CSVs
+  convscope watch RUN_DIR        follow a run another process writes (headless, or on another machine
+                                 through a shared folder): the UI, or with --no-tui one line per epoch;
+                                 says whether it is live, finished or stale
   convscope help                 this text
 
 --dataset mnist|fashion picks the data (fashion: apt-get install dataset-fashion-mnist);
@@ -93,6 +96,8 @@ func Run(args []string) error {
 		return cmdExplore(args, e)
 	case "report":
 		return cmdReport(args, e)
+	case "watch":
+		return cmdWatch(args, e)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, Usage)
 		return nil
