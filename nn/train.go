@@ -116,6 +116,9 @@ type Trainer struct {
 	Cfg     Config
 	Epoch   int          // epochs completed
 	History []EpochStats // one entry per completed epoch
+	// Changes are the learning-rate changes made while the run trained
+	// (SetLR), in order; the last one's LR is the base rate in force.
+	Changes []LRChange
 
 	// Observe, if set, is called on the training goroutine after every
 	// training batch with what the forward pass saw (see Batch). The run
@@ -126,6 +129,7 @@ type Trainer struct {
 	rng     *rand.Rand
 	logits  []float32 // the last step's logits (owned by the last layer)
 	stepIdx []int     // Step's image indices, for Observe
+	next    int       // 0-based index, in epoch Epoch+1, of the next batch to train (SetLR)
 	x       []float32
 	lbl     []uint8
 	perm    []int
@@ -193,6 +197,7 @@ func (t *Trainer) Run(ctx context.Context, data Data, report func(Progress)) err
 		st.EvalSeconds = time.Since(evStart).Seconds()
 		st.Eval = ev
 		t.Epoch++
+		t.next = 0
 		h := st
 		h.Eval = nil
 		t.History = append(t.History, h)
@@ -252,7 +257,8 @@ func (t *Trainer) epoch(ctx context.Context, set *mnist.Set, report func(Progres
 	lastReport := start
 	var lossSum float64
 	correct, seen := 0, 0
-	lr := t.Cfg.LR
+	lr := t.BaseLR()
+	t.next = 0
 	for b := 0; b < batches; b++ {
 		if err := ctx.Err(); err != nil {
 			return EpochStats{}, err
@@ -269,8 +275,9 @@ func (t *Trainer) epoch(ctx context.Context, set *mnist.Set, report func(Progres
 			}
 			lbl[i] = set.Labels[idx]
 		}
-		lr = t.Cfg.LRAt(epoch-1, b, batches)
+		lr = t.lrAt(epoch-1, b, batches)
 		loss, c := t.step(x, lbl, m, params, lr)
+		t.next = b + 1
 		if t.Observe != nil {
 			k := t.Net.Classes()
 			t.Observe(Batch{Epoch: epoch, Batch: b, Batches: batches, Images: t.perm[lo:hi], Labels: lbl,
@@ -341,7 +348,7 @@ func (t *Trainer) Step(set *mnist.Set, lo, n int) (float64, int) {
 	t.buffers(n, pix)
 	toFloat(t.x[:n*pix], set.Images[lo*pix:(lo+n)*pix])
 	copy(t.lbl[:n], set.Labels[lo:lo+n])
-	loss, c := t.step(t.x[:n*pix], t.lbl[:n], n, t.Net.Params(), t.Cfg.LR)
+	loss, c := t.step(t.x[:n*pix], t.lbl[:n], n, t.Net.Params(), t.BaseLR())
 	if t.Observe != nil {
 		if cap(t.stepIdx) < n {
 			t.stepIdx = make([]int, n)

@@ -95,7 +95,11 @@ func newHub(ctx context.Context, opts Options, train trainFunc) *Hub {
 	if opts.Save != nil {
 		hk.save = func(epoch int) (string, error) { return opts.Save(opts.Net, epoch) }
 	}
-	info := runInfo{cfg: opts.Config, canSave: opts.Save != nil, outDir: opts.OutDir, explore: opts.Explore, follow: opts.Follow}
+	if opts.SetLR != nil && opts.StopAfter != nil && !opts.Explore {
+		hk.setLR, hk.stopAfter = opts.SetLR, opts.StopAfter
+	}
+	info := runInfo{cfg: opts.Config, canSave: opts.Save != nil, outDir: opts.OutDir, explore: opts.Explore,
+		canSteer: hk.setLR != nil, follow: opts.Follow}
 	if opts.Net != nil {
 		info.network = opts.Net.Describe()
 	}
@@ -317,6 +321,10 @@ func (s *hubSub) model(wrap func(tea.Model) tea.Model) tea.Model {
 	if !s.v.Control {
 		root.keys.Pause.SetHelp("space", "pause: controllers only")
 		root.keys.Save.SetHelp("s", "save: controllers only")
+		root.keys.LRDown.SetHelp("-", "halve lr: controllers only")
+		root.keys.LRUp.SetHelp("+", "double lr: controllers only")
+		root.keys.LRSet.SetHelp("L", "set lr: controllers only")
+		root.keys.StopAfter.SetHelp("X", "stop after epoch: controllers only")
 	}
 	var inner tea.Model = root
 	if wrap != nil {
@@ -417,6 +425,17 @@ func (s *hubSub) Save() (tea.Cmd, bool) {
 	return s.h.r.Save()
 }
 
+// SetLR asks for a new base learning rate, for a controller.
+func (s *hubSub) SetLR(lr float64) bool {
+	return s.v.Control && s.h.r.setLR(lr, s.v.Name)
+}
+
+// StopAfterEpoch asks for, or withdraws, a stop after the epoch in
+// progress, for a controller.
+func (s *hubSub) StopAfterEpoch(on bool) bool {
+	return s.v.Control && s.h.r.stopAfter(on, s.v.Name)
+}
+
 // Stop is the UI quitting: it leaves, and stops training if it is the UI
 // that started the run.
 func (s *hubSub) Stop() {
@@ -476,7 +495,7 @@ func (hm *hubModel) refused(msg tea.KeyPressMsg) bool {
 	if c, ok := m.tabs[m.active].(keyClaimer); ok && c.claimsKey(msg) {
 		return false
 	}
-	return key.Matches(msg, m.keys.Pause) || key.Matches(msg, m.keys.Save)
+	return key.Matches(msg, m.keys.Pause, m.keys.Save, m.keys.LRDown, m.keys.LRUp, m.keys.LRSet, m.keys.StopAfter)
 }
 
 // follow shows a pause or resume made by any UI: the header's state, the

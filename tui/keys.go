@@ -19,10 +19,11 @@ type keyMap struct {
 	Runs    key.Binding
 	Help    key.Binding
 	Quit    key.Binding
+	steerKeys
 }
 
 func newKeyMap() keyMap {
-	return keyMap{
+	k := keyMap{
 		Tab:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7"), key.WithHelp("1-7", "tabs")),
 		NextTab: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next tab")),
 		PrevTab: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous tab")),
@@ -39,6 +40,8 @@ func newKeyMap() keyMap {
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
+	k.steerKeys = newSteerKeys()
+	return k
 }
 
 // ShortHelp is the footer's one line of keys.
@@ -52,5 +55,6 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Tab, k.NextTab, k.PrevTab},
 		{k.Up, k.Down, k.Left, k.Right, k.Open, k.Back},
 		{k.Pause, k.Save, k.Zoom, k.Help, k.Quit},
+		{k.LRDown, k.LRUp, k.LRSet, k.StopAfter},
 	}
 }

@@ -34,6 +34,8 @@ type runInfo struct {
 	// follow says whether the run another process writes is live (watch):
 	// this program only reads it, so nothing pauses. Nil otherwise.
 	follow func() views.Follow
+
+	canSteer bool // the run's rate can change and it can stop after an epoch
 }
 
 type clearNoteMsg struct{ id int }
@@ -64,6 +66,7 @@ type model struct {
 	noteBad bool
 	noteID  int
 	follow  views.Follow // the latest of info.follow
+	lrIn    lrInput      // the learning rate being typed (key L)
 }
 
 // newModel is the root model over the run state rs, which tabs read.
@@ -75,6 +78,7 @@ func newModel(ctl controller, info runInfo, rs *runState, tabs []tab) *model {
 	// Only what applies is offered: a saved model neither trains nor saves.
 	m.keys.Save.SetEnabled(info.canSave && !info.explore)
 	m.keys.Pause.SetEnabled(!info.explore && info.follow == nil)
+	m.keys.steerKeys.setEnabled(info.canSteer && !info.explore && info.follow == nil)
 	m.restyle()
 	return m
 }
@@ -169,7 +173,7 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 			cmds = append(cmds, m.ctl.Next())
 		}
 		return tea.Batch(cmds...)
-	case progressMsg, epochMsg, snapshotMsg, savedMsg, trainDoneMsg, exportedMsg, dynamicsMsg, watchMsg:
+	case progressMsg, epochMsg, snapshotMsg, savedMsg, trainDoneMsg, exportedMsg, dynamicsMsg, watchMsg, lrMsg, stopAfterMsg:
 		return m.event(msg)
 	case drawReplayMsg:
 		m.rs.timeKeep(msg.loaded)
@@ -215,9 +219,13 @@ func (m *model) event(msg tea.Msg) tea.Cmd {
 		} else {
 			cmd = tea.Batch(cmd, m.setNote("saved "+msg.path, false))
 		}
+	case lrMsg, stopAfterMsg:
+		cmd = tea.Batch(cmd, m.steerNote(msg))
 	case trainDoneMsg:
 		m.state = m.rs.state
 		m.keys.Pause.SetEnabled(false)
+		m.keys.steerKeys.setEnabled(false)
+		m.lrIn = lrInput{}
 	}
 	return tea.Batch(cmd, m.broadcast(msg))
 }
@@ -240,8 +248,14 @@ func (m *model) setNote(s string, bad bool) tea.Cmd {
 
 func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
+	if m.lrIn.on && msg.String() != "ctrl+c" {
+		return m.typeLR(msg)
+	}
 	if c, ok := m.tabs[m.active].(keyClaimer); ok && !m.showHelp && c.claimsKey(msg) {
 		return m.tabs[m.active].Update(msg)
+	}
+	if cmd, ok := m.steerKey(msg); ok && !m.showHelp {
+		return cmd
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -400,6 +414,7 @@ func (m *model) headerData() views.HeaderData {
 	if m.rs.err != nil {
 		d.Err = m.rs.err.Error()
 	}
+	m.steerHeader(&d)
 	return d
 }
 
@@ -438,6 +453,9 @@ func (m *model) render() string {
 			body = views.FitBlock(body, m.w, m.bodyHeight())
 		}
 		footer = m.help.ShortHelpView(m.keys.ShortHelp())
+		if m.lrIn.on {
+			footer = m.lrPrompt()
+		}
 	}
 	if m.showHelp {
 		body = views.FitBlock(body, m.w, m.bodyHeight())

@@ -23,12 +23,22 @@ import (
 type fakeCtl struct {
 	canSave                              bool
 	nexts, pauses, resumes, stops, saves int
+	lrs                                  []float64 // rates asked for
+	stopAfter                            []bool    // stops asked for (true) and withdrawn
 }
 
 func (f *fakeCtl) Next() tea.Cmd { f.nexts++; return func() tea.Msg { return nil } }
 func (f *fakeCtl) Pause()        { f.pauses++ }
 func (f *fakeCtl) Resume()       { f.resumes++ }
 func (f *fakeCtl) Stop()         { f.stops++ }
+func (f *fakeCtl) SetLR(lr float64) bool {
+	f.lrs = append(f.lrs, lr)
+	return true
+}
+func (f *fakeCtl) StopAfterEpoch(on bool) bool {
+	f.stopAfter = append(f.stopAfter, on)
+	return true
+}
 func (f *fakeCtl) Save() (tea.Cmd, bool) {
 	if !f.canSave {
 		return nil, false

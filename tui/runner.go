@@ -21,6 +21,11 @@ type hooks struct {
 	save func(epoch int) (string, error)
 	// snapshot returns a copy of the network the UI may keep.
 	snapshot func() *nn.Net
+	// setLR changes the base learning rate from the next batch on;
+	// stopAfter asks training to stop once epoch has finished (0
+	// withdraws it). Nil: the run cannot be steered.
+	setLR     func(lr float64, by string) (nn.LRChange, error)
+	stopAfter func(epoch int, by string) error
 }
 
 // Messages from the training goroutine.
@@ -43,6 +48,18 @@ type (
 	trainDoneMsg struct{ err error }
 	// eventsMsg carries the messages queued since the last one, in order.
 	eventsMsg []tea.Msg
+	// lrMsg says that by changed the learning rate, or why it did not.
+	lrMsg struct {
+		c   nn.LRChange
+		err error
+	}
+	// stopAfterMsg says that by asked training to stop once epoch has
+	// finished (0: withdrew the request), or why that failed.
+	stopAfterMsg struct {
+		epoch int
+		by    string
+		err   error
+	}
 )
 
 // controller is what the model asks of the training goroutine. runner is the
@@ -57,6 +74,19 @@ type controller interface {
 	Save() (tea.Cmd, bool)
 	// Stop cancels training; it does not wait.
 	Stop()
+	// SetLR asks for a new base learning rate and StopAfterEpoch for a stop
+	// once the epoch in progress has finished (on false: for that request
+	// withdrawn); the answers come as an lrMsg and a stopAfterMsg. They
+	// return false when the run cannot be steered (any more).
+	SetLR(lr float64) bool
+	StopAfterEpoch(on bool) bool
+}
+
+// steerReq is a steering request waiting for the training goroutine.
+type steerReq struct {
+	lr   float64 // > 0: a new rate
+	stop int     // 1: stop after the epoch; -1: withdraw that
+	by   string
 }
 
 // runner runs training in its own goroutine. The report callback never waits
@@ -79,6 +109,7 @@ type runner struct {
 	resume   chan struct{} // closed on Resume
 	wantSave bool
 	wantSnap bool
+	steer    []steerReq
 	epoch    int  // the epoch of the last report
 	returned bool // training has returned: the network is no longer live
 
@@ -133,9 +164,12 @@ func (r *runner) report(p nn.Progress) {
 func (r *runner) serve() {
 	for {
 		r.mu.Lock()
-		save, snap, paused, resume := r.wantSave, r.wantSnap, r.paused, r.resume
-		r.wantSave, r.wantSnap = false, false
+		save, snap, paused, resume, steer, epoch := r.wantSave, r.wantSnap, r.paused, r.resume, r.steer, r.epoch
+		r.wantSave, r.wantSnap, r.steer = false, false, nil
 		r.mu.Unlock()
+		for _, q := range steer {
+			r.push(r.steerNow(q, epoch))
+		}
 		if save {
 			r.push(r.saveNow())
 		}
@@ -228,6 +262,57 @@ func (r *runner) Save() (tea.Cmd, bool) {
 	default:
 	}
 	return nil, true
+}
+
+// canSteer says whether the run takes steering requests.
+func (r *runner) canSteer() bool { return r.hooks.setLR != nil && r.hooks.stopAfter != nil }
+
+// request queues q for the training goroutine's next report (waking it
+// when paused); false once training has returned or without the hooks.
+func (r *runner) request(q steerReq) bool {
+	if !r.canSteer() {
+		return false
+	}
+	r.mu.Lock()
+	returned := r.returned
+	if !returned {
+		r.steer = append(r.steer, q)
+	}
+	r.mu.Unlock()
+	if returned {
+		return false
+	}
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// setLR asks for base rate lr on behalf of by.
+func (r *runner) setLR(lr float64, by string) bool { return r.request(steerReq{lr: lr, by: by}) }
+
+// stopAfter asks for (on) or withdraws a stop after the epoch in progress.
+func (r *runner) stopAfter(on bool, by string) bool {
+	q := steerReq{stop: -1, by: by}
+	if on {
+		q.stop = 1
+	}
+	return r.request(q)
+}
+
+// steerNow carries out q on the training goroutine, during the report of
+// epoch (the epoch in progress, or the one just finished).
+func (r *runner) steerNow(q steerReq, epoch int) tea.Msg {
+	if q.stop != 0 {
+		e := 0
+		if q.stop > 0 {
+			e = max(epoch, 1)
+		}
+		return stopAfterMsg{epoch: e, by: q.by, err: r.hooks.stopAfter(e, q.by)}
+	}
+	c, err := r.hooks.setLR(q.lr, q.by)
+	return lrMsg{c: c, err: err}
 }
 
 // saveNow writes a checkpoint of the network as it is. It runs in the

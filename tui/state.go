@@ -45,6 +45,9 @@ type runState struct {
 	dyn    dynState   // the learning dynamics, derived for the Data tab
 	watch  watchState // health samples and snapshots
 	time   timeline   // when in training the Layers, Draw and Space tabs look
+
+	changes   []nn.LRChange // the learning-rate changes, resumed ones first
+	stopAfter int           // the epoch training stops after, as asked; 0: none
 }
 
 // epochEval is one epoch's evaluation. Only the latest keeps its per-image
@@ -66,6 +69,7 @@ type exportState struct {
 func newRunState(opts Options) *runState {
 	rs := &runState{test: opts.Data.Test, outDir: opts.OutDir, cfg: opts.Config, explore: opts.Explore, dynamics: opts.Dynamics}
 	rs.dyn.get = opts.Dynamics
+	rs.changes = append([]nn.LRChange(nil), opts.LRChanges...)
 	rs.watch.health, rs.watch.snapshots, rs.watch.healthErr = opts.Health, opts.Snapshots, opts.HealthErr
 	if rs.test != nil {
 		rs.classes = rs.test.Classes
@@ -130,6 +134,8 @@ func (rs *runState) update(msg tea.Msg) {
 		}
 	case watchMsg:
 		rs.watch.got(msg)
+	case lrMsg, stopAfterMsg:
+		rs.steered(msg)
 	case exportedMsg:
 		rs.export.busy = false
 		if msg.err != nil {

@@ -84,7 +84,7 @@ func (t *trainTab) data() views.TrainData {
 	return views.TrainData{
 		LossTrain: t.rs.lossTrain, LossTest: lossTest,
 		AccTrain: t.rs.accTrain, AccTest: accTest,
-		XMax: t.xmax(), Zoom: t.zoom,
+		XMax: t.xmax(), Zoom: t.zoom, LRMarks: t.rs.lrMarks(),
 		Epochs: stats, TableTop: top,
 	}
 }

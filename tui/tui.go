@@ -36,6 +36,17 @@ type Options struct {
 	// History holds epochs finished before this run started (a resumed run),
 	// shown in the table and charts.
 	History []nn.EpochStats
+	// LRChanges are the learning-rate changes made before this run started
+	// (a resumed run's nn.Trainer.Changes), marked on the charts.
+	LRChanges []nn.LRChange
+	// SetLR and StopAfter steer the run (keys -, +, L and X), called in the
+	// training goroutine between batches: SetLR makes lr the base learning
+	// rate from the next batch on, StopAfter asks training to stop once
+	// epoch has finished and been saved (0 withdraws that); by names who
+	// asked. Both nil: the run cannot be steered and the keys are not
+	// offered.
+	SetLR     func(lr float64, by string) (nn.LRChange, error)
+	StopAfter func(epoch int, by string) error
 	// Runs are other runs' figures the Train tab compares with (key r).
 	Runs []views.RunCurves
 	// Dynamics, if set, returns a copy of the run's learning dynamics so

@@ -26,6 +26,10 @@ type ChartSpec struct {
 	// YFrom > 0 zooms: the y axis fits only the points from this epoch on,
 	// and earlier values beyond it are left out.
 	YFrom float64
+	// Marks are x positions (in epochs) drawn as a dotted line ┊ over the
+	// empty cells of their column and a ▲ on the x axis: where the learning
+	// rate was changed.
+	Marks []float64
 }
 
 // The test series is drawn with heavy lines so that it stays apart from the
@@ -134,14 +138,24 @@ func Chart(c ChartSpec, w, h int, st Styles) string {
 	// asciigraph's lines are plain text, one cell a rune: pad them before
 	// styling rather than measuring styled strings.
 	paints := paintsOf(st)
+	var markCols []int
+	for _, x := range c.Marks {
+		if chartFinite(x) && x >= 0 && x <= xmax {
+			markCols = append(markCols, leftPad+chartCol(x, xmax, cols))
+		}
+	}
 	for i, l := range body {
-		l = colorRow(Fit(l, w), leftPad, paints)
+		l = colorRow(markRow(Fit(l, w), markCols, ' ', markLine), leftPad, paints)
 		if len(train)+len(test) == 0 && i == len(body)/2 {
 			l = Fit(overlayText(l, st.Muted.Render("waiting for data"), leftPad, cols), w)
 		}
 		out = append(out, l)
 	}
-	out = append(out, st.Muted.Render(Fit(axis+suffix, w)))
+	if len(markCols) > 0 {
+		out = append(out, colorAxis(markRow(Fit(axis+suffix, w), markCols, 0, markAxis), paints))
+	} else {
+		out = append(out, st.Muted.Render(Fit(axis+suffix, w)))
+	}
 	out = append(out, st.Muted.Render(Fit(ticks, w)))
 	return strings.Join(out, "\n")
 }
@@ -396,11 +410,53 @@ func (p paint) on(b *strings.Builder, text string) {
 	b.WriteString(p.post)
 }
 
+// The glyphs of a mark (ChartSpec.Marks): over the plot, and on the x axis.
+const (
+	markLine = '┊'
+	markAxis = '▲'
+)
+
+// markRow puts glyph g at rune columns cols of plain line, where the line
+// holds over (any rune when over is 0).
+func markRow(line string, cols []int, over, g rune) string {
+	if len(cols) == 0 {
+		return line
+	}
+	r := []rune(line)
+	for _, c := range cols {
+		if c >= 0 && c < len(r) && (over == 0 || r[c] == over) {
+			r[c] = g
+		}
+	}
+	return string(r)
+}
+
 // chartPaints are the styles of a plot row.
-type chartPaints struct{ axis, train, test paint }
+type chartPaints struct{ axis, train, test, mark paint }
 
 func paintsOf(st Styles) chartPaints {
-	return chartPaints{axis: paintOf(st.Muted), train: paintOf(st.TrainSeries), test: paintOf(st.TestSeries)}
+	return chartPaints{axis: paintOf(st.Muted), train: paintOf(st.TrainSeries), test: paintOf(st.TestSeries), mark: paintOf(st.Warn)}
+}
+
+// colorAxis styles the x axis: muted, with its marks in their colour.
+func colorAxis(line string, p chartPaints) string {
+	var b strings.Builder
+	rest := line
+	for {
+		i := strings.IndexRune(rest, markAxis)
+		if i < 0 {
+			break
+		}
+		if i > 0 {
+			p.axis.on(&b, rest[:i])
+		}
+		p.mark.on(&b, string(markAxis))
+		rest = rest[i+len(string(markAxis)):]
+	}
+	if rest != "" {
+		p.axis.on(&b, rest)
+	}
+	return b.String()
 }
 
 // colorRow styles one plot row: its label and axis muted, the training
@@ -418,6 +474,8 @@ func colorRow(line string, leftPad int, p chartPaints) string {
 		switch {
 		case c == ' ':
 			return 0
+		case c == markLine || c == markAxis:
+			return 3
 		case strings.ContainsRune("━┃┏┓┗┛╸╺", c):
 			return 2
 		default:
@@ -437,6 +495,8 @@ func colorRow(line string, leftPad int, p chartPaints) string {
 			p.train.on(&b, seg)
 		case 2:
 			p.test.on(&b, seg)
+		case 3:
+			p.mark.on(&b, seg)
 		default:
 			b.WriteString(seg)
 		}

@@ -34,6 +34,7 @@ func TestChart(t *testing.T) {
 		{"zoom", ChartSpec{Title: "accuracy", Train: run.AccTrain, Test: run.AccTest, XMax: 3, Percent: true, YFrom: 1}},
 		{"xmax_fits_data", ChartSpec{Title: "loss", Train: run.LossTrain, Test: run.LossTest}},
 		{"many_epochs", ChartSpec{Title: "loss", Train: trainRun(47, 5).LossTrain, XMax: 47}},
+		{"lr_marks", ChartSpec{Title: "loss", Train: run.LossTrain, Test: run.LossTest, XMax: 3, Marks: []float64{1.5, 2, math.NaN(), 9}}},
 	}
 	for _, c := range cases {
 		for _, dark := range []bool{true, false} {

@@ -36,6 +36,7 @@ type HeaderData struct {
 	LR        float64
 	Schedule  string  // learning-rate schedule; "" and "constant" are not shown
 	LRNow     float64 // the rate of the batch in progress under Schedule, 0 = not shown
+	LRChanged bool    // LR is a rate set while the run trained, not the configured one
 	Batch     int
 	Seed      uint64
 
@@ -50,6 +51,8 @@ type HeaderData struct {
 	TrainAcc     float64 // running accuracy over the epoch, 0..1
 	TestLoss     float64 // the last finished epoch's, shown once the run ended
 	TestAcc      float64
+
+	StopAfter int // the epoch training was asked to stop after, 0 = none
 
 	Done      int           // epochs finished
 	RunTime   time.Duration // training time of the run so far, pauses excluded
@@ -103,6 +106,9 @@ func headerLines(d HeaderData, w int, st Styles) []string {
 		cfg = append(cfg, st.Muted.Render("training settings not recorded in the model file"))
 	case d.Optimizer != "":
 		opt := st.Text.Render(d.Optimizer) + " " + kv("lr", fmt.Sprintf("%g", d.LR))
+		if d.LRChanged {
+			opt += st.Warn.Render(" (changed)")
+		}
 		if d.Schedule != "" && d.Schedule != "constant" {
 			opt += " " + st.Text.Render(d.Schedule)
 			if d.LRNow > 0 {
@@ -167,6 +173,9 @@ func headerLines(d HeaderData, w int, st Styles) []string {
 		tail := fmt.Sprintf(" %3.0f%%", 100*frac) + sep +
 			kv("elapsed", clockText(d.Elapsed)) + sep + kv("ETA", eta) + sep +
 			st.Text.Render(groupDigits(d.ImagesPerSec)) + st.Muted.Render(" img/s")
+		if d.StopAfter > 0 {
+			badge = st.Warn.Render(fmt.Sprintf("stopping after epoch %d", d.StopAfter)) + " " + badge
+		}
 		room := w - lipgloss.Width(epoch) - lipgloss.Width(tail) - lipgloss.Width(badge) - 3
 		barStyle := st.Accent
 		if d.State == StatePaused {

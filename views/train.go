@@ -11,8 +11,9 @@ import (
 type TrainData struct {
 	LossTrain, LossTest []Point
 	AccTrain, AccTest   []Point
-	XMax                float64 // right end of the charts' x axis in epochs
-	Zoom                bool    // fit the y axes to the later epochs
+	XMax                float64   // right end of the charts' x axis in epochs
+	Zoom                bool      // fit the y axes to the later epochs
+	LRMarks             []float64 // where the learning rate was changed, x in epochs (ChartSpec.Marks)
 
 	Epochs   []nn.EpochStats
 	TableTop int // first table row shown; < 0 follows the last epoch
@@ -51,11 +52,11 @@ func Train(d TrainData, w, h int, st Styles) string {
 }
 
 func (d TrainData) loss() ChartSpec {
-	return ChartSpec{Title: "loss", Train: d.LossTrain, Test: d.LossTest, XMax: d.XMax, YFrom: d.yFrom()}
+	return ChartSpec{Title: "loss", Train: d.LossTrain, Test: d.LossTest, XMax: d.XMax, YFrom: d.yFrom(), Marks: d.LRMarks}
 }
 
 func (d TrainData) acc() ChartSpec {
-	return ChartSpec{Title: "accuracy", Train: d.AccTrain, Test: d.AccTest, XMax: d.XMax, Percent: true, YFrom: d.yFrom()}
+	return ChartSpec{Title: "accuracy", Train: d.AccTrain, Test: d.AccTest, XMax: d.XMax, Percent: true, YFrom: d.yFrom(), Marks: d.LRMarks}
 }
 
 // yFrom is where a zoomed chart's y axis starts to fit: after the first

@@ -64,6 +64,8 @@ func trainCases() []struct {
 	midEpoch.XMax = 3
 	zoom := trainRun(10, 200)
 	zoom.Zoom = true
+	lrChanged := trainRun(4, 60)
+	lrChanged.LRMarks = []float64{1.5, 3}
 	return []struct {
 		name string
 		data TrainData
@@ -74,6 +76,7 @@ func trainCases() []struct {
 		{"mid_epoch", midEpoch},
 		{"ten_epochs", trainRun(10, 200)},
 		{"zoom", zoom},
+		{"lr_changed", lrChanged},
 	}
 }
 

@@ -215,6 +215,13 @@ func TestLoadBad(t *testing.T) {
 		{"rng not PCG", withRun("rng", "aGVsbG8="), `metadata "rng": not a PCG state`},
 		{"rng missing", withRun("rng", "-"), `"rng" is missing`},
 		{"optimizer state in a model", withRun("kind", "model"), `unexpected tensor "optim.`},
+		{"lr changes not JSON", withRun("lr_changes", `[{"epoch":`), `metadata "lr_changes": bad JSON`},
+		{"lr change unknown field", withRun("lr_changes", `[{"epoch":1,"batch":0,"step":0,"lr":0.1,"run":"x"}]`), `unknown field "run"`},
+		{"lr change zero", withRun("lr_changes", `[{"epoch":1,"batch":0,"step":0,"lr":0}]`), "learning rate must be a positive number"},
+		{"lr change negative", withRun("lr_changes", `[{"epoch":1,"batch":0,"step":0,"lr":-1}]`), "learning rate must be a positive number"},
+		{"lr change future epoch", withRun("lr_changes", `[{"epoch":3,"batch":0,"step":0,"lr":0.1}]`), "is in epoch 3, want 1 to 2"},
+		{"lr change negative batch", withRun("lr_changes", `[{"epoch":1,"batch":-1,"step":0,"lr":0.1}]`), "at batch -1"},
+		{"lr changes out of order", withRun("lr_changes", `[{"epoch":1,"batch":5,"step":5,"lr":0.1},{"epoch":1,"batch":2,"step":2,"lr":0.2}]`), "comes before"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

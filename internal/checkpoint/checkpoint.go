@@ -14,8 +14,9 @@
 // every layer's kind, output shape and tensor shapes), "pytorch" (the
 // matching module's Python source, for people), and for a run "config"
 // (nn.Config as JSON), "epoch", "history" ([]nn.EpochStats as JSON),
-// "optimizer" ({"name", "step"}) and "rng" (base64 of the shuffling
-// generator's state).
+// "optimizer" ({"name", "step"}), "rng" (base64 of the shuffling
+// generator's state) and, once the learning rate was changed while it
+// trained, "lr_changes" ([]nn.LRChange as JSON; older files have none).
 //
 // Load treats a file as untrusted. It checks the format, the architecture
 // against the one this program builds, every tensor's presence, dtype and
@@ -64,6 +65,9 @@ type Checkpoint struct {
 	Config  nn.Config       // the run's settings; Trainer uses Epochs, Threads and EvalBatch from here
 	Epoch   int             // epochs completed
 	History []nn.EpochStats // one entry per completed epoch
+	// LRChanges are the learning-rate changes made while the run trained
+	// (nn.Trainer.Changes); none in files from before they were recorded.
+	LRChanges []nn.LRChange
 	// MidEpoch is, for a model saved during an epoch, that epoch's number
 	// (Epoch+1); 0 otherwise.
 	MidEpoch int
@@ -334,7 +338,7 @@ func decode(f *safetensors.File) (*Checkpoint, error) {
 	if c.Dataset, err = parseDataset(meta, a.Classes); err != nil {
 		return nil, err
 	}
-	c.HasRun, c.Config, c.saved, c.Epoch, c.History = has, r.cfg, r.cfg, r.epoch, r.history
+	c.HasRun, c.Config, c.saved, c.Epoch, c.History, c.LRChanges = has, r.cfg, r.cfg, r.epoch, r.history, r.changes
 	if s, ok := meta[keyMidEpoch]; ok {
 		if c.MidEpoch, err = parseCount(keyMidEpoch, s); err != nil {
 			return nil, err
@@ -531,6 +535,7 @@ func (c *Checkpoint) Trainer() (*nn.Trainer, error) {
 	}
 	t.Epoch = c.Epoch
 	t.History = slices.Clone(c.History)
+	t.Changes = slices.Clone(c.LRChanges)
 	return t, nil
 }
 

@@ -261,3 +261,48 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		}
 	}
 }
+
+// TestLRChangesRoundTrip: the learning-rate changes of a run are saved and
+// come back in the resumed trainer, which goes on at the rate in force; a
+// file without them (written before they were recorded) still loads, with
+// none.
+func TestLRChangesRoundTrip(t *testing.T) {
+	tr, _ := trained(t, "adam", 2)
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.safetensors")
+	if err := Save(old, tr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.SetLR(tr.Cfg.LR/2, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "run.safetensors")
+	if err := Save(path, tr); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []nn.LRChange{{Epoch: 2, Batch: 0, Step: 2, LR: tr.Cfg.LR / 2, By: "alice"}}
+	if !reflect.DeepEqual(c.LRChanges, want) {
+		t.Errorf("LRChanges = %+v, want %+v", c.LRChanges, want)
+	}
+	got, err := c.Trainer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Changes, want) || got.BaseLR() != tr.Cfg.LR/2 {
+		t.Errorf("resumed trainer: changes %+v, base rate %v; want %+v, %v", got.Changes, got.BaseLR(), want, tr.Cfg.LR/2)
+	}
+	o, err := Load(old)
+	if err != nil {
+		t.Fatalf("a file without lr_changes: %v", err)
+	}
+	if _, ok := o.Meta["lr_changes"]; ok || o.LRChanges != nil {
+		t.Errorf("a run that never changed its rate wrote lr_changes %q", o.Meta["lr_changes"])
+	}
+	if ot, err := o.Trainer(); err != nil || ot.BaseLR() != tr.Cfg.LR || len(ot.Changes) != 0 {
+		t.Errorf("old file's trainer: %v, base %v, changes %+v; want the config's rate and none", err, ot.BaseLR(), ot.Changes)
+	}
+}

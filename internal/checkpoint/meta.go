@@ -25,6 +25,7 @@ const (
 	keyOptimizer = "optimizer"    // JSON optState
 	keyRNG       = "rng"          // base64 of Trainer.RNGState
 	keyMidEpoch  = "mid_epoch"    // model files taken during an epoch: its number, decimal
+	keyLRChanges = "lr_changes"   // JSON []nn.LRChange; optional (absent: the rate never changed)
 	// keyDataset (dataset.go): JSON Dataset
 )
 
@@ -80,6 +81,7 @@ type run struct {
 	cfg     nn.Config
 	epoch   int
 	history []nn.EpochStats
+	changes []nn.LRChange
 }
 
 // parseRun reads the "config", "epoch" and "history" keys. With need set all
@@ -124,10 +126,44 @@ func parseRun(meta map[string]string, need bool) (r run, has bool, err error) {
 	if r.epoch > r.cfg.Epochs {
 		return run{}, false, fmt.Errorf("metadata %q is %d, more than the %d epochs of metadata %q", keyEpoch, r.epoch, r.cfg.Epochs, keyConfig)
 	}
+	if r.changes, err = parseChanges(meta, r.epoch); err != nil {
+		return run{}, false, err
+	}
 	return r, true, nil
 }
 
-// runMeta adds the "config", "epoch" and "history" keys of t to meta.
+// parseChanges reads the optional "lr_changes" key of a run at epoch: each
+// change a positive finite rate, in an epoch from 1 to epoch+1, in the order
+// they were made.
+func parseChanges(meta map[string]string, epoch int) ([]nn.LRChange, error) {
+	s, ok := meta[keyLRChanges]
+	if !ok {
+		return nil, nil
+	}
+	var out []nn.LRChange
+	if err := decodeJSON(keyLRChanges, s, &out); err != nil {
+		return nil, err
+	}
+	if len(out) > nn.MaxLRChanges {
+		return nil, fmt.Errorf("metadata %q holds %d changes, want at most %d", keyLRChanges, len(out), nn.MaxLRChanges)
+	}
+	for i, c := range out {
+		switch {
+		case nn.CheckLR(c.LR) != nil:
+			return nil, fmt.Errorf("metadata %q: change %d: %v", keyLRChanges, i, nn.CheckLR(c.LR))
+		case c.Epoch < 1 || c.Epoch > epoch+1:
+			return nil, fmt.Errorf("metadata %q: change %d is in epoch %d, want 1 to %d", keyLRChanges, i, c.Epoch, epoch+1)
+		case c.Batch < 0 || c.Step < 0:
+			return nil, fmt.Errorf("metadata %q: change %d at batch %d, step %d, want both >= 0", keyLRChanges, i, c.Batch, c.Step)
+		case i > 0 && (c.Epoch < out[i-1].Epoch || c.Epoch == out[i-1].Epoch && c.Batch < out[i-1].Batch):
+			return nil, fmt.Errorf("metadata %q: change %d (epoch %d, batch %d) comes before the one listed ahead of it", keyLRChanges, i, c.Epoch, c.Batch)
+		}
+	}
+	return out, nil
+}
+
+// runMeta adds the "config", "epoch" and "history" keys of t to meta, and
+// "lr_changes" when the rate was changed.
 func runMeta(meta map[string]string, t *nn.Trainer) error {
 	cs, err := encodeJSON(keyConfig, t.Cfg)
 	if err != nil {
@@ -142,6 +178,11 @@ func runMeta(meta map[string]string, t *nn.Trainer) error {
 		return err
 	}
 	meta[keyConfig], meta[keyEpoch], meta[keyHistory] = cs, strconv.Itoa(t.Epoch), hs
+	if len(t.Changes) > 0 {
+		if meta[keyLRChanges], err = encodeJSON(keyLRChanges, t.Changes); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -115,6 +115,9 @@ func runResume(ctx context.Context, o TrainOptions, e env) error {
 	}
 	defer folder.Close()
 	fmt.Fprintf(e.stdout, "resuming %s after epoch %d of %d\n", o.Resume, ck.Epoch, cfg.Epochs)
+	if n := len(t.Changes); n > 0 {
+		fmt.Fprintf(e.stdout, "note: the learning rate was changed while the run trained; it goes on at base rate %g (set in epoch %d)\n", t.Changes[n-1].LR, t.Changes[n-1].Epoch)
+	}
 	if cfg.Schedule == nn.ScheduleCosine && cfg.Epochs != savedEpochs {
 		fmt.Fprintf(e.stdout, "note: the cosine schedule now spans %d epochs instead of %d, so the rate of the remaining epochs changes\n", cfg.Epochs, savedEpochs)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -183,7 +184,7 @@ func execute(ctx context.Context, s session, e env) error {
 	served := s.opts.Serve.on()
 	if !useUI && !served {
 		fmt.Fprintf(e.stdout, "convscope: %s, %s, batch %d, seed %d, %d train / %d test images, %d threads, kernel %s\n",
-			t.Net.Describe(), rateText(t.Cfg), t.Cfg.Batch, t.Cfg.Seed, s.data.Train.Subset(t.Cfg.TrainLimit).N, s.data.Test.N, eng.Threads(), gemm.Kernel())
+			t.Net.Describe(), trainerRate(t), t.Cfg.Batch, t.Cfg.Seed, s.data.Train.Subset(t.Cfg.TrainLimit).N, s.data.Test.N, eng.Threads(), gemm.Kernel())
 		fmt.Fprintf(e.stdout, "run folder: %s\n", s.folder.Path)
 		err := r.Train(ctx)
 		printer.Clear()
@@ -196,9 +197,16 @@ func execute(ctx context.Context, s session, e env) error {
 	var trainErr error
 	opts := tui.Options{
 		Net: t.Net, Data: s.data, Config: t.Cfg, OutDir: s.folder.Path, History: t.History, Runs: s.others,
+		LRChanges: slices.Clone(t.Changes),
+		// Both called on the training goroutine between batches.
+		SetLR:     r.SetLR,
+		StopAfter: r.StopAfter,
 		Train: func(ctx context.Context, rep func(nn.Progress)) error {
 			report = rep
 			trainErr = r.Train(ctx)
+			if trainErr == nil && r.State() == run.Stopped {
+				return context.Canceled // the UI shows a stop (X, after an epoch), not the end
+			}
 			return trainErr
 		},
 		// Called on the training goroutine between batches, or after training returned.
@@ -229,6 +237,17 @@ func execute(ctx context.Context, s session, e env) error {
 	}
 	r.Summary(e.stdout)
 	return nil
+}
+
+// trainerRate is rateText with the base rate in force when it was changed
+// while the run trained.
+func trainerRate(t *nn.Trainer) string {
+	s := rateText(t.Cfg)
+	if n := len(t.Changes); n > 0 {
+		c := t.Changes[n-1]
+		s += fmt.Sprintf(", base rate %g since epoch %d (changed while training)", c.LR, c.Epoch)
+	}
+	return s
 }
 
 // rateText is the optimizer and how its learning rate changes.

@@ -13,7 +13,11 @@
 //     for, are written as it trains, under the same policy;
 //   - a stop (ctrl+c, SIGTERM, q) saves the weights of the epoch in
 //     progress as interrupted.safetensors, and last.safetensors stays the
-//     state to resume from.
+//     state to resume from;
+//   - the UI may steer the run while it trains (SetLR, StopAfter): each
+//     change is a line of metrics.jsonl ({"event": "lr" or "stop", ...}),
+//     and a rate change is also in every later checkpoint, so that a
+//     resumed run goes on at the rate in force.
 //
 // Callers show progress from the events Train reports, and say where
 // things are with Summary.
@@ -101,6 +105,7 @@ type Run struct {
 	state       State
 	interrupted string // the file of the weights at a stop
 	training    bool
+	stopAfter   int // stop once this epoch is saved (StopAfter); 0: not asked
 }
 
 // Start prepares a run: it writes last.safetensors at once (so that a stop
@@ -125,7 +130,17 @@ func Start(opts Options) (*Run, error) {
 		t.Observe = r.observe
 	}
 	if opts.From != "" || len(t.History) > 0 {
-		if err := writeMetrics(opts.Folder.File(MetricsFile), t.History, opts.Wrap); err != nil {
+		path := opts.Folder.File(MetricsFile)
+		// The stop requests are in no checkpoint: keep the file's, up to it.
+		var stops []StopRequest
+		if old, err := ReadLog(path); err == nil {
+			for _, s := range old.Stops {
+				if s.Epoch <= t.Epoch {
+					stops = append(stops, s)
+				}
+			}
+		}
+		if err := writeMetrics(path, Log{Epochs: t.History, LR: t.Changes, Stops: stops}, opts.Wrap); err != nil {
 			return nil, fmt.Errorf("run: %w", err)
 		}
 	}
@@ -219,6 +234,13 @@ func (r *Run) Train(ctx context.Context) error {
 		}
 		if r.opts.OnEvent != nil {
 			r.opts.OnEvent(ev)
+		}
+		if p.Kind == nn.EpochDone {
+			r.mu.Lock()
+			if r.stopAfter > 0 && t.Epoch >= r.stopAfter {
+				sc.stop.Store(true) // a stop the user asked for: the epoch is saved
+			}
+			r.mu.Unlock()
 		}
 	})
 	r.mu.Lock()
@@ -333,6 +355,56 @@ func (r *Run) SaveNow() (string, error) {
 		return "", serr
 	}
 	return path, nil
+}
+
+// SetLR makes lr the run's base learning rate from the next batch on
+// (nn.Trainer.SetLR: the schedule goes on, scaled) and appends the change to
+// metrics.jsonl; the next checkpoint records it. by names who asked. Call
+// it on the training goroutine (from OnEvent) or before Train. A bad rate
+// is refused and changes nothing; a failed write stops the run like any.
+func (r *Run) SetLR(lr float64, by string) (nn.LRChange, error) {
+	t := r.opts.Trainer
+	c, err := t.SetLR(lr, by)
+	if err != nil {
+		return nn.LRChange{}, err
+	}
+	if err := appendLine(r.opts.Folder.File(MetricsFile), lrLine{Event: EventLR, LRChange: c}, r.opts.Wrap); err != nil {
+		serr := &SaveError{Epoch: t.Epoch + 1, What: "metrics", Err: err, Saved: r.savedEpoch(), Last: r.LastPath()}
+		r.fail(serr)
+		return c, serr
+	}
+	return c, nil
+}
+
+// StopAfter asks the run to stop once epoch has finished and its files are
+// written (0 withdraws the request), and appends the request to
+// metrics.jsonl. The run then ends Stopped, with last.safetensors holding
+// that epoch, as if stopped between epochs. epoch must be the epoch in
+// progress or, in an EpochDone event, the one just finished (the run then
+// stops before the next begins). Call it on the training goroutine (from
+// OnEvent).
+func (r *Run) StopAfter(epoch int, by string) error {
+	t := r.opts.Trainer
+	if epoch != 0 && (epoch < t.Epoch || epoch > t.Epoch+1) {
+		return fmt.Errorf("run: cannot stop after epoch %d: the run is at epoch %d", epoch, t.Epoch+1)
+	}
+	req := StopRequest{Epoch: epoch, By: by}
+	r.mu.Lock()
+	if epoch == 0 {
+		req = StopRequest{Epoch: r.stopAfter, Cancel: true, By: by}
+	}
+	was := r.stopAfter
+	r.stopAfter = epoch
+	r.mu.Unlock()
+	if was == epoch {
+		return nil // nothing changed: nothing to record
+	}
+	if err := appendLine(r.opts.Folder.File(MetricsFile), stopLine{Event: EventStop, StopRequest: req}, r.opts.Wrap); err != nil {
+		serr := &SaveError{Epoch: t.Epoch + 1, What: "metrics", Err: err, Saved: r.savedEpoch(), Last: r.LastPath()}
+		r.fail(serr)
+		return serr
+	}
+	return nil
 }
 
 // whereSaved says which epoch the last good checkpoint holds.
