@@ -599,11 +599,13 @@ func nearest(j, cols, n int) int {
 }
 
 // RatioChart draws update-to-weight ratios over samples (NaN: none) in
-// exactly h lines of width w on a log scale of whole decades that takes in
-// the values, 1e-4 and 1e-2: a dot per column (the nearest sample), the
-// 1e-3 rule of thumb as a dotted line, values past health's alert bounds in
-// the Bad style (× for a non-finite one, on the top row), each decade
-// labelled on the left.
+// exactly h lines of width w on a log scale with a whole number of rows per
+// decade, each decade labelled on the left; from the top it takes in the
+// largest value and 1e-2, down to the least and 1e-4 (more when rows are
+// left, fewer when short: values below then show as ▼ on the bottom row).
+// A dot per column (the nearest sample), the 1e-3 rule of thumb as a
+// dotted line, values past health's alert bounds in the Bad style (× for
+// a non-finite one, on the top row).
 func RatioChart(ratios []float64, w, h int, st Styles) string {
 	if w <= 0 || h <= 0 {
 		return ""
@@ -619,16 +621,18 @@ func RatioChart(ratios []float64, w, h int, st Styles) string {
 	if cols < 1 || h < 2 {
 		return FitBlock("", w, h)
 	}
+	k := max(1, (h-1)/int(hi-lo)) // rows per decade
+	lo = hi - float64((h-1)/k)    // the decades the rows hold
 	rowOf := func(lg float64) int {
-		return int(math.Round((hi - lg) / (hi - lo) * float64(h-1)))
+		return min(h-1, max(0, int(math.Round((hi-lg)*float64(k)))))
 	}
-	ref := rowOf(-3)
+	ref := -1
+	if lo <= -3 {
+		ref = rowOf(-3)
+	}
 	labels := map[int]string{}
 	for d := hi; d >= lo; d-- {
-		r := rowOf(d)
-		if _, ok := labels[r]; !ok {
-			labels[r] = fmt.Sprintf("1e%d", int(d))
-		}
+		labels[rowOf(d)] = fmt.Sprintf("1e%d", int(d))
 	}
 	type cell struct {
 		s   string
@@ -653,6 +657,8 @@ func RatioChart(ratios []float64, w, h int, st Styles) string {
 			case math.IsInf(v, 0):
 				grid[0][c] = cell{"×", true}
 			case v <= 0:
+				grid[h-1][c] = cell{"▼", v < health.MinUpdateRatio}
+			case math.Log10(v) < lo-0.5/float64(k):
 				grid[h-1][c] = cell{"▼", v < health.MinUpdateRatio}
 			default:
 				grid[rowOf(math.Log10(v))][c] = cell{"•", v > health.MaxUpdateRatio || v < health.MinUpdateRatio}
@@ -707,7 +713,8 @@ const (
 
 // sparkLine is a labelled sparkline of vals (the nearest sample per
 // column, NaN a gap, × a non-finite value) in one line of width w, with
-// the latest value and the scale's range when they fit.
+// the latest value and the values' range when they fit. A log scale spans
+// at least a decade around the values; 0 is drawn as 0 below it.
 func sparkLine(label string, vals []float64, w int, scale sparkScale, st Styles) string {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	latest := math.NaN()
@@ -738,6 +745,10 @@ func sparkLine(label string, vals []float64, w int, scale sparkScale, st Styles)
 			lo, hi = 1, 1
 		}
 		rng = HealthNum(lo) + "…" + HealthNum(hi)
+		// At least a decade, so that a few per cent do not fill the range.
+		if g := math.Sqrt(lo * hi); hi < 10*lo {
+			lo, hi = g/math.Sqrt(10), g*math.Sqrt(10)
+		}
 	}
 	tails := []string{" latest " + num(latest) + " · " + rng, " latest " + num(latest), ""}
 	tail := ""
@@ -764,8 +775,10 @@ func sparkLine(label string, vals []float64, w int, scale sparkScale, st Styles)
 		switch {
 		case math.IsNaN(v):
 			b.WriteRune(' ')
-		case math.IsInf(v, 0) || (v <= 0 && scale != sparkShare):
+		case math.IsInf(v, 0) || v < 0 && scale != sparkShare:
 			b.WriteRune('×')
+		case v == 0 && scale != sparkShare: // off a log scale
+			b.WriteRune('0')
 		default:
 			k := int(math.Round(pos(v) * float64(len(sparks)-1)))
 			b.WriteRune(sparks[min(max(k, 0), len(sparks)-1)])

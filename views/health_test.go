@@ -205,3 +205,41 @@ func TestHeaderAlerts(t *testing.T) {
 		t.Errorf("a note should take the warning's place for its time: %q", l)
 	}
 }
+
+// TestRatioChart: every decade on its own labelled row, a ratio on the row
+// of its decade, the 1e-3 line drawn, and alerting values marked.
+func TestRatioChart(t *testing.T) {
+	st := NewStyles(true, colorprofile.NoTTY)
+	out := RatioChart([]float64{1e-2, 1e-3, 3e-3, math.NaN(), 0.5}, 25, 7, st)
+	lines := strings.Split(out, "\n")
+	if len(lines) != 7 {
+		t.Fatalf("%d lines, want 7:\n%s", len(lines), out)
+	}
+	// 1e0 (for 0.5) down to 1e-4 is 4 decades: 1 row each, and 2 left for
+	// 1e-5 and 1e-6.
+	for i, want := range []string{"  1e0┤", " 1e-1┤", " 1e-2┤", " 1e-3┤", " 1e-4┤", " 1e-5┤", " 1e-6┤"} {
+		if !strings.HasPrefix(lines[i], want) {
+			t.Errorf("line %d %q, want it labelled %q", i, lines[i], want)
+		}
+	}
+	plot := func(i int) []rune { return []rune(lines[i])[6:] }
+	if p := plot(3); p[4] != '•' || p[13] != '┄' { // column 13 shows the NaN
+		t.Errorf("1e-3 row %q: want the second sample's dot and the dotted line", string(p))
+	}
+	if p := plot(0); p[len(p)-1] != '•' {
+		t.Errorf("top row %q: want the last sample, 0.5, at its right end", string(p))
+	}
+	if p := plot(2); p[0] != '•' {
+		t.Errorf("1e-2 row %q: want the first sample at its left end", string(p))
+	}
+	for i := range lines {
+		if w := Width(lines[i]); w != 25 {
+			t.Errorf("line %d is %d wide, want 25", i, w)
+		}
+	}
+	col := RatioChart([]float64{1e-3, 0.5}, 25, 7, NewStyles(true, colorprofile.TrueColor))
+	// The right half of the 19 columns shows 0.5.
+	if bad := NewStyles(true, colorprofile.TrueColor).Bad.Render(strings.Repeat("•", 10)); !strings.Contains(col, bad) {
+		t.Errorf("0.5 is over %g and should be in the Bad style:\n%q", health.MaxUpdateRatio, col)
+	}
+}
