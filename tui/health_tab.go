@@ -43,10 +43,10 @@ func (t *healthTab) HelpText(st views.Styles) string {
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Reading the Health tab") + "\n")
 	line := func(s string) { b.WriteString(st.Text.Render(s) + "\n") }
-	line(fmt.Sprintf("a sample every %d batches and at each epoch's end; activations are the sampled batch's, in evaluation mode, after its update", health.DefaultEvery))
+	line(fmt.Sprintf("a sample every %d batches and at each epoch's end; activations: the sampled batch, evaluation mode", health.DefaultEvery))
 	line("upd/wt: the norm of the optimizer's step over the weight norm; about 1e-3 is the rule of thumb")
-	line("heat strips: time across, value bins down (high on top), shade = the share of values in a bin (log scale)")
-	line(fmt.Sprintf("alerts: update ratio over %g or under %g (not once the schedule has annealed), more than %.0f%% of a ReLU's units dead,",
+	line("heat strips: time across, value bins down (high on top), shade = a bin's share of the values (log)")
+	line(fmt.Sprintf("alerts: update ratio over %g or under %g (unless annealed), over %.0f%% of a ReLU's units dead,",
 		health.MaxUpdateRatio, health.MinUpdateRatio, 100*health.MaxDead))
 	line(fmt.Sprintf("  a gradient norm %gx its previous sample's, a non-finite figure; a marked cell ends in !", health.GradJump))
 	return b.String()
