@@ -198,7 +198,7 @@ func TestTabKeys(t *testing.T) {
 		key  string
 		want int
 	}{
-		{"3", 2}, {"6", 5}, {"tab", 6}, {"tab", 0}, {"tab", 1}, {"shift+tab", 0}, {"shift+tab", 6}, {"7", 6}, {"1", 0}, {"2", 1},
+		{"3", 2}, {"6", 5}, {"tab", 6}, {"tab", 7}, {"tab", 0}, {"tab", 1}, {"shift+tab", 0}, {"shift+tab", 7}, {"7", 6}, {"8", 7}, {"1", 0}, {"2", 1},
 	}
 	for _, c := range cases {
 		send(m, press(c.key))
@@ -486,6 +486,8 @@ func tabSize(tb tab) (w, h int) {
 	case *recordTab:
 		return t.w, t.h
 	case *dataTab:
+		return t.w, t.h
+	case *healthTab:
 		return t.w, t.h
 	}
 	panic(fmt.Sprintf("tabSize: unknown tab %T", tb))

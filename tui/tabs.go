@@ -49,7 +49,7 @@ type keyHelper interface {
 	KeyHelp() []key.Binding
 }
 
-// newTabs returns the program's tabs in the order of the keys 1..7, reading
+// newTabs returns the program's tabs in the order of the keys 1..8, reading
 // the run state rs; runs are the other runs the Train tab compares with.
 func newTabs(keys keyMap, rs *runState, runs []views.RunCurves) []tab {
 	return []tab{
@@ -60,5 +60,6 @@ func newTabs(keys keyMap, rs *runState, runs []views.RunCurves) []tab {
 		newLayersTab(keys, rs),
 		newDrawTab(keys, rs),
 		newDataTab(keys, rs),
+		newHealthTab(keys, rs),
 	}
 }

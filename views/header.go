@@ -63,6 +63,14 @@ type HeaderData struct {
 	Note    string // a passing message, such as where a checkpoint went
 	NoteBad bool   // the note is about a failure
 
+	// Alerts is the number of training-health alerts of the latest sample
+	// that has any; Alert and AlertAt are the first of them in short
+	// (AlertText), AlertTab the tab that lists them, e.g. "8 Health".
+	Alerts   int
+	Alert    string
+	AlertAt  string
+	AlertTab string
+
 	// Saved says the network is a saved model (explore), not a run in
 	// progress: the settings are the ones it was trained with, and an empty
 	// Optimizer means the file does not record them.
@@ -192,7 +200,7 @@ func headerLines(d HeaderData, w int, st Styles) []string {
 
 	// Line 3: running figures and the best test accuracy, or the last
 	// epoch's figures once the run has ended.
-	var line3 string
+	var line3, short string // short: without the best test accuracy
 	switch d.State {
 	case StateFinished, StateStopped, StateFailed:
 		if d.Done > 0 {
@@ -206,6 +214,7 @@ func headerLines(d HeaderData, w int, st Styles) []string {
 		} else {
 			line3 = kv("train loss", fmtLoss(d.TrainLoss)) + sep + kv("acc", Pct(d.TrainAcc))
 		}
+		short = line3
 		if best != "" {
 			line3 += sep + st.Muted.Render("best test ") + best
 		}
@@ -215,6 +224,8 @@ func headerLines(d HeaderData, w int, st Styles) []string {
 		noteStyle = st.Bad
 	}
 	switch {
+	case d.Note == "" && d.Alerts > 0:
+		lines = append(lines, alertLine(d, line3, short, w, st))
 	case d.Note == "":
 		lines = append(lines, Fit(line3, w))
 	case Width(d.Note)+2 <= w:
@@ -224,6 +235,39 @@ func headerLines(d HeaderData, w int, st Styles) []string {
 		lines = append(lines, wrapStyled("", d.Note, noteStyle, noteStyle, w)...)
 	}
 	return lines
+}
+
+// alertLine is line 3 with the warning of d's alerts on its right: the
+// longest form that fits (the first alert with its batch and the tab that
+// lists them, without the batch, the count and the tab, the count), beside
+// line3 or else short (line3 without the best accuracy); the count alone
+// with line3 cut when nothing fits.
+func alertLine(d HeaderData, line3, short string, w int, st Styles) string {
+	n := "⚠ " + Plural(d.Alerts, "alert")
+	tab := ""
+	if d.AlertTab != "" {
+		tab = " (" + d.AlertTab + ")"
+	}
+	var forms []string
+	if d.Alert != "" {
+		if d.AlertAt != "" {
+			forms = append(forms, n+": "+d.Alert+" at "+d.AlertAt+tab)
+		}
+		forms = append(forms, n+": "+d.Alert+tab)
+	}
+	forms = append(forms, n+tab, n)
+	lefts := []string{line3}
+	if short != "" && short != line3 {
+		lefts = append(lefts, short)
+	}
+	for _, f := range forms {
+		for _, l := range lefts {
+			if Width(l)+1+Width(f) <= w {
+				return spreadLine(l, st.Bad.Render(f), w)
+			}
+		}
+	}
+	return spreadLine(line3, st.Bad.Render(n), w)
 }
 
 // wrapStyled wraps head+text to lines of exactly w cells, head in one style
