@@ -101,8 +101,10 @@ func TestResumeCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(metrics), "\n"); n != 2 {
-		t.Errorf("metrics.jsonl has %d lines, want 2:\n%s", n, metrics)
+	// Epochs 1 and 2, then how the resumed session ended (the stopped
+	// session's end line is gone: the resume rewrote the file).
+	if n := strings.Count(string(metrics), "\n"); n != 3 || !strings.HasSuffix(string(metrics), `{"event":"end","state":"finished","epoch":2}`+"\n") {
+		t.Errorf("metrics.jsonl has %d lines, want 2 epochs and the end:\n%s", n, metrics)
 	}
 
 	// Resuming into another folder leaves the original alone; restating a

@@ -168,6 +168,8 @@ type watcher struct {
 	out   io.Writer
 	grace time.Duration
 
+	end *run.EndLine // the run's end line, once read
+
 	net  *nn.Net // the UI's network: each new checkpoint's weights are copied in
 	data nn.Data
 	cfg  nn.Config
@@ -254,6 +256,9 @@ func (w *watcher) poll() {
 	for _, st := range p.Epochs {
 		w.pending = append(w.pending, pendingEpoch{st: st, seen: now})
 	}
+	if p.End != nil {
+		w.end = p.End
+	}
 	if c := p.Checkpoint; c != nil && (w.ck == nil || c.Epoch >= w.ck.Epoch) {
 		w.ck = c
 		if c.Config.Epochs > 0 {
@@ -292,8 +297,27 @@ func (w *watcher) addSample(s health.Sample) {
 	sm.acc += s.Acc
 }
 
-// finished reports whether every epoch of the run has been reported.
-func (w *watcher) finished() bool { return w.cfg.Epochs > 0 && w.reported >= w.cfg.Epochs }
+// finished reports whether every epoch of the run has been reported, or
+// the run ended (its end line) and every epoch it wrote has been.
+func (w *watcher) finished() bool {
+	if w.end != nil && len(w.pending) == 0 && w.reported >= w.end.Epoch {
+		return true
+	}
+	return w.cfg.Epochs > 0 && w.reported >= w.cfg.Epochs
+}
+
+// endErr is what the UI's Train returns once the run has finished: nil,
+// a cancellation for a run stopped early (the UI shows "stopped"), or the
+// run's failure.
+func (w *watcher) endErr() error {
+	switch {
+	case w.end == nil || w.end.State == "finished":
+		return nil
+	case w.end.State == "failed":
+		return fmt.Errorf("the run failed: %s", w.end.Error)
+	}
+	return context.Canceled
+}
 
 // apply reports the epochs that can be: an epoch once its checkpoint has
 // caught up (with an evaluation of its weights on the test set), or once
@@ -349,7 +373,7 @@ func (w *watcher) follow(ctx context.Context, report func(nn.Progress)) error {
 	for {
 		w.apply(report)
 		if w.finished() {
-			return nil
+			return w.endErr()
 		}
 		select {
 		case <-ctx.Done():
@@ -437,6 +461,13 @@ func (w *watcher) headless(ctx context.Context, tty bool) error {
 		w.apply(report)
 		if w.finished() {
 			pr.Clear()
+			switch err := w.endErr(); {
+			case errors.Is(err, context.Canceled):
+				fmt.Fprintf(w.out, "stopped after epoch %d of %d: test accuracy %.2f%%; run folder %s\n", w.reported, w.cfg.Epochs, 100*w.last.TestAcc, w.o.Dir)
+				return nil
+			case err != nil:
+				return fmt.Errorf("watch: %s: %w", w.o.Dir, err)
+			}
 			fmt.Fprintf(w.out, "finished %d epochs: test accuracy %.2f%%; run folder %s\n", w.reported, 100*w.last.TestAcc, w.o.Dir)
 			return nil
 		}

@@ -315,3 +315,40 @@ func TestFollowState(t *testing.T) {
 		t.Errorf("a recent note is not shown: %+v", f)
 	}
 }
+
+// TestWatchEnds: a run's end line ends watch at once: a stopped run says
+// so (not stale, not finished), a failed one makes watch fail with the
+// run's error; the steering lines among the epochs are not epochs.
+func TestWatchEnds(t *testing.T) {
+	for _, c := range []struct {
+		end, want, err string
+	}{
+		{`{"event":"end","state":"stopped","epoch":1}`, "stopped after epoch 1 of 3", ""},
+		{`{"event":"end","state":"failed","epoch":1,"error":"saving epoch 2 failed: no space left on device"}`, "", "the run failed: saving epoch 2 failed: no space left on device"},
+	} {
+		dir, epoch1 := stoppedRun(t)
+		f, err := os.OpenFile(filepath.Join(dir, run.MetricsFile), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintln(f, `{"event":"lr","epoch":2,"batch":0,"step":1,"lr":0.0005,"by":"alice"}`)
+		fmt.Fprintln(f, `{"event":"stop","epoch":1,"by":"alice"}`)
+		fmt.Fprintln(f, c.end)
+		f.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		var printed lockedBuffer
+		err = runWatch(ctx, watchOpts(dir), env{stdout: &printed})
+		cancel()
+		got := printed.String()
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("watch of a stopped run: %v, want nil", err)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("watch of a failed run: %v, want %q", err, c.err)
+		}
+		if !strings.Contains(got, epochLine(epoch1, 3)) || !strings.Contains(got, c.want) || strings.Contains(got, "stale") ||
+			strings.Contains(got, "finished") || strings.Contains(got, "epoch 2") || strings.Contains(got, "note:") {
+			t.Errorf("watch printed:\n%s\nwant epoch 1 only, then %q", got, c.want)
+		}
+	}
+}

@@ -65,6 +65,9 @@ type Poll struct {
 	// Notes say what was skipped: lines that stay unreadable, a checkpoint
 	// that never loads. Each is said once.
 	Notes []string
+	// End is the run's end line when it was read (the run finished,
+	// stopped or failed); nil otherwise.
+	End *EndLine
 }
 
 // pollRetries is how many polls an unreadable complete line, or a
@@ -118,6 +121,16 @@ func (f *Follower) Poll() Poll {
 	lines, notes := f.metrics.read()
 	p.Notes = append(p.Notes, notes...)
 	for _, l := range lines {
+		var ev EndLine
+		if err := json.Unmarshal(l.b, &ev); err == nil && ev.Event != "" {
+			// An event: a rate change or a stop request (the UI reads
+			// those from the checkpoint), or the end of the run.
+			f.metrics.done(l)
+			if ev.Event == EventEnd {
+				p.End = &ev
+			}
+			continue
+		}
 		var st nn.EpochStats
 		err := json.Unmarshal(l.b, &st)
 		if err == nil && (st.Epoch < 1 || st.Epoch > MaxEpoch) {

@@ -30,7 +30,20 @@ const (
 	// EventStop is a request to stop once an epoch has finished (a
 	// StopRequest), e.g. {"event":"stop","epoch":2,"by":"alice"}.
 	EventStop = "stop"
+	// EventEnd says how a session of the run ended (an EndLine), e.g.
+	// {"event":"end","state":"stopped","epoch":3}; a resume rewrites the
+	// file without it.
+	EventEnd = "end"
 )
+
+// EndLine is an EventEnd line: the run finished, was stopped (and can be
+// resumed) or failed, after Epoch epochs.
+type EndLine struct {
+	Event string `json:"event"`
+	State string `json:"state"` // "finished", "stopped" or "failed"
+	Epoch int    `json:"epoch"`
+	Error string `json:"error,omitempty"` // what failed
+}
 
 // StopRequest is an EventStop line: someone asked the run to stop once
 // Epoch has finished and been saved, or (Cancel) withdrew that request.

@@ -245,6 +245,30 @@ func (r *Run) Train(ctx context.Context) error {
 	})
 	r.mu.Lock()
 	r.training = false
+	r.mu.Unlock()
+	err = r.ended(err)
+	// The last line says how the session ended, for those who watch the
+	// folder (convscope watch). It cannot be written after a failure to
+	// write (the disk is full): that failure is what the run returns.
+	end := EndLine{Event: EventEnd, State: "finished", Epoch: t.Epoch}
+	switch r.State() {
+	case Stopped:
+		end.State = "stopped"
+	case Failed:
+		end.State, end.Error = "failed", err.Error()
+	}
+	if eerr := appendLine(r.opts.Folder.File(MetricsFile), end, r.opts.Wrap); eerr != nil && err == nil {
+		r.setState(Failed)
+		return &SaveError{Epoch: t.Epoch, What: "metrics", Err: eerr, Saved: r.savedEpoch(), Last: r.LastPath()}
+	}
+	return err
+}
+
+// ended sets the run's state from what training returned, and returns the
+// run's error.
+func (r *Run) ended(err error) error {
+	t := r.opts.Trainer
+	r.mu.Lock()
 	failure := r.failure
 	r.mu.Unlock()
 	switch {

@@ -72,9 +72,9 @@ func TestSteer(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], `{"event":"lr","epoch":1,"batch":1,"step":1,"lr":0.0005,"by":"alice"}`) ||
-		!strings.HasPrefix(lines[2], `{"event":"stop","epoch":2,"by":"bob"}`) {
-		t.Errorf("metrics.jsonl =\n%s\nwant the change before epoch 1's line and the stop before epoch 2's", raw)
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], `{"event":"lr","epoch":1,"batch":1,"step":1,"lr":0.0005,"by":"alice"}`) ||
+		!strings.HasPrefix(lines[2], `{"event":"stop","epoch":2,"by":"bob"}`) || lines[4] != `{"event":"end","state":"stopped","epoch":2}` {
+		t.Errorf("metrics.jsonl =\n%s\nwant the change before epoch 1's line, the stop before epoch 2's, and the end (stopped)", raw)
 	}
 	if _, err := os.Stat(filepath.Join(dir, checkpoint.InterruptedFile)); err == nil {
 		t.Errorf("a stop between epochs wrote %s", checkpoint.InterruptedFile)
