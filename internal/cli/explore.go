@@ -76,7 +76,7 @@ func runExplore(ctx context.Context, o ExploreOptions, headless bool, stdout io.
 	opts := exploreOptions(m, filepath.Dir(o.Load), others, nil)
 	if o.Serve.on() {
 		o.Serve.hold = true
-		terr, perr := serveRun(ctx, o.Serve, opts, headless, stdout)
+		terr, perr := serveRun(ctx, o.Serve, opts, headless, stdout, stdout)
 		err = tui.Result(ctx, terr, perr)
 	} else {
 		err = tui.Run(ctx, opts)

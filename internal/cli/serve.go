@@ -128,7 +128,10 @@ func (o ServeOptions) start(h *tui.Hub, log io.Writer) (*serve.Server, error) {
 // returned and the last viewer has left (or ctx is done), so that those
 // watching see the end; with the local UI, once that UI quits. It returns
 // training's error and the local program's.
-func serveRun(ctx context.Context, so ServeOptions, opts tui.Options, headless bool, stdout io.Writer) (terr, perr error) {
+//
+// log (headless only) takes the server's lines about connections; stdout
+// the rest.
+func serveRun(ctx context.Context, so ServeOptions, opts tui.Options, headless bool, stdout, log io.Writer) (terr, perr error) {
 	// Training starts once the server listens, and not at all if it cannot.
 	ready := make(chan error, 1)
 	train := opts.Train
@@ -145,9 +148,8 @@ func serveRun(ctx context.Context, so ServeOptions, opts tui.Options, headless b
 	if err != nil {
 		return nil, err
 	}
-	var log io.Writer
-	if headless {
-		log = stdout
+	if !headless {
+		log = nil
 	}
 	srv, err := so.start(h, log)
 	ready <- err

@@ -221,7 +221,7 @@ func execute(ctx context.Context, s session, e env) error {
 		if !useUI {
 			fmt.Fprintf(e.stdout, "run folder: %s\n", s.folder.Path)
 		}
-		terr, perr := serveRun(ctx, s.opts.Serve, opts, !useUI, e.stdout)
+		terr, perr := serveRun(ctx, s.opts.Serve, opts, !useUI, e.stdout, printer.Lines())
 		printer.Clear()
 		uerr = tui.Result(ctx, terr, perr)
 	} else {

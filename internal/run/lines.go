@@ -3,6 +3,7 @@ package run
 import (
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"convscope/nn"
@@ -16,10 +17,14 @@ type Printer struct {
 	TTY    bool   // rewrite a progress line during epochs
 	Prefix string // put before every line, e.g. "seed 2 "
 	live   bool   // a progress line is on screen
+	mu     sync.Mutex
 }
 
-// Event prints e.
+// Event prints e. Event, Clear and the writer of Lines may be used from
+// different goroutines.
 func (p *Printer) Event(e Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	switch e.Kind {
 	case nn.BatchProgress:
 		if !p.TTY {
@@ -34,7 +39,7 @@ func (p *Printer) Event(e Event) {
 			e.ImagesPerSec, eta.Round(time.Second))
 		p.live = true
 	case nn.EpochDone:
-		p.Clear()
+		p.clear()
 		s := e.Stats
 		if s == nil {
 			return
@@ -50,8 +55,28 @@ func (p *Printer) Event(e Event) {
 
 // Clear removes the progress line, if one is on screen.
 func (p *Printer) Clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clear()
+}
+
+func (p *Printer) clear() {
 	if p.live {
 		fmt.Fprint(p.W, "\r\x1b[K")
 		p.live = false
 	}
+}
+
+// Lines is a writer of other lines among the progress (an SSH server's
+// log of connections): each write first clears the progress line, which
+// the next report draws again.
+func (p *Printer) Lines() io.Writer { return printerLines{p} }
+
+type printerLines struct{ p *Printer }
+
+func (l printerLines) Write(b []byte) (int, error) {
+	l.p.mu.Lock()
+	defer l.p.mu.Unlock()
+	l.p.clear()
+	return l.p.W.Write(b)
 }
