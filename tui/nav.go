@@ -6,7 +6,7 @@ import (
 	"convscope/nn"
 )
 
-// Tab indexes, in the order of the keys 1..7.
+// Tab indexes, in the order of the keys 1..9.
 const (
 	tabTrain = iota
 	tabSamples
@@ -15,6 +15,7 @@ const (
 	tabLayers
 	tabDraw
 	tabData
+	tabSpace
 )
 
 // switchTabMsg makes the root show tab i.
