@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -594,6 +595,9 @@ func (t *spaceTab) status(st views.Styles) string {
 			b.WriteString(st.Muted.Render(" " + name + " "))
 		}
 	}
+	if t.busy || stale {
+		b.WriteString(st.Warn.Render(" · computing…"))
+	}
 	if sp != nil {
 		what := views.Plural(len(sp.ids), "test image")
 		if len(sp.ids) < sp.n {
@@ -607,9 +611,6 @@ func (t *spaceTab) status(st views.Styles) string {
 	}
 	if t.onlyWrong {
 		b.WriteString(st.Warn.Render(" · only those"))
-	}
-	if t.busy || stale {
-		b.WriteString(st.Warn.Render(" · computing…"))
 	}
 	return b.String()
 }
@@ -652,7 +653,7 @@ func (t *spaceTab) galleryView(sp *spaceProj, l spaceLayout, st views.Styles) st
 	if per := l.grid.PerPage(); per > 0 && len(ids) > per {
 		title += st.Muted.Render(fmt.Sprintf(" · page %d/%d", pageStart(t.cursor, l.grid)/per+1, (len(ids)+per-1)/per))
 	}
-	where := st.Muted.Render(fmt.Sprintf("PC1 %s…%s · PC2 %s…%s", views.Float(x0, 2), views.Float(x1, 2), views.Float(y0, 2), views.Float(y1, 2)))
+	where := st.Muted.Render("PC1 " + spanText(x0, x1) + " · PC2 " + spanText(y0, y1))
 	var body string
 	if len(ids) == 0 {
 		body = st.Muted.Render("no images here: move the cursor with ←↓↑→")
@@ -688,4 +689,21 @@ func (t *spaceTab) tiles(sp *spaceProj, ids []int, l spaceLayout, st views.Style
 	}
 	out, _ := views.Grid(items, t.rs.classes, cur, g.Cols*(g.TileW+views.GridGap), g.Rows*g.TileH, st)
 	return out
+}
+
+// spanText writes the range a..b with as many decimals as tell the ends
+// apart (at least one more than the width's first digit needs, at most 6).
+func spanText(a, b float64) string {
+	prec := 2
+	if d := b - a; d > 0 && !math.IsInf(d, 0) {
+		prec = max(0, min(6, int(math.Ceil(-math.Log10(d)))+1))
+	}
+	f := func(v float64) string {
+		s := views.Float(v, prec)
+		if strings.Trim(s, "-0.") == "" {
+			s = strings.TrimPrefix(s, "-")
+		}
+		return s
+	}
+	return f(a) + "…" + f(b)
 }

@@ -411,3 +411,48 @@ func TestSpaceView(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSpaceProject is the Space tab's command: both layers of the
+// paper network (one thread, as in the UI) for the default subset and for
+// every test image. It reads the real MNIST test set when the module cache
+// has it, else it repeats testSet.
+func BenchmarkSpaceProject(b *testing.B) {
+	test, from := testSet(10000), "testSet"
+	if dir, err := mnist.Find(); err == nil {
+		if _, s, err := mnist.Load(dir); err == nil {
+			test, from = s, dir
+		}
+	}
+	b.Logf("%d test images from %s", test.N, from)
+	net := inspectNet(b)
+	for _, n := range []int{spaceSubset, 10000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			ids := stratified(test.Labels[:test.N], n)
+			set := subsetOf(test, ids)
+			for b.Loop() {
+				sp := projectSpace(net, set, ids, test.N)
+				if sp.p[spaceFeatures] == nil || sp.p[spaceDense] == nil {
+					b.Fatal(sp.why)
+				}
+			}
+		})
+	}
+}
+
+// TestSpanText: a cell's range has the decimals that tell its ends apart.
+func TestSpanText(t *testing.T) {
+	for _, c := range []struct {
+		a, b float64
+		want string
+	}{
+		{2.46, 2.80, "2.46…2.80"},
+		{-0.0234, -0.0198, "-0.0234…-0.0198"},
+		{-0.004, 0.003, "-0.0040…0.0030"},
+		{-0.0001, 0.5, "0.00…0.50"},
+		{-12, 30, "-12…30"},
+	} {
+		if got := spanText(c.a, c.b); got != c.want {
+			t.Errorf("spanText(%v, %v) = %q, want %q", c.a, c.b, got, c.want)
+		}
+	}
+}
