@@ -4,7 +4,7 @@ import "charm.land/bubbles/v2/key"
 
 // keyMap holds every key the program answers to.
 type keyMap struct {
-	Tab     key.Binding // 1..8 jump to a tab
+	Tab     key.Binding // 1..9 jump to a tab
 	NextTab key.Binding
 	PrevTab key.Binding
 	Up      key.Binding
@@ -24,7 +24,7 @@ type keyMap struct {
 
 func newKeyMap() keyMap {
 	k := keyMap{
-		Tab:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8"), key.WithHelp("1-8", "tabs")),
+		Tab:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "tabs")),
 		NextTab: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next tab")),
 		PrevTab: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous tab")),
 		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),

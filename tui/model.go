@@ -187,7 +187,7 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 		return m.broadcast(msg)
 	case switchTabMsg:
 		if msg.i >= 0 && msg.i < len(m.tabs) {
-			m.setActive(msg.i)
+			return m.setActive(msg.i)
 		}
 		return nil
 	case clearNoteMsg:
@@ -267,11 +267,11 @@ func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case m.showHelp && key.Matches(msg, k.Back):
 		m.showHelp = false
 	case key.Matches(msg, k.Tab):
-		m.setActive(int(msg.String()[0] - '1'))
+		return m.setActive(int(msg.String()[0] - '1'))
 	case key.Matches(msg, k.NextTab):
-		m.setActive((m.active + 1) % len(m.tabs))
+		return m.setActive((m.active + 1) % len(m.tabs))
 	case key.Matches(msg, k.PrevTab):
-		m.setActive((m.active + len(m.tabs) - 1) % len(m.tabs))
+		return m.setActive((m.active + len(m.tabs) - 1) % len(m.tabs))
 	case key.Matches(msg, k.Pause):
 		m.togglePause()
 	case key.Matches(msg, k.Save):
@@ -322,11 +322,25 @@ func (m *model) timeKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	return tea.Batch(cmd, m.broadcast(timeMovedMsg{})), true
 }
 
-func (m *model) setActive(i int) {
-	if i >= 0 && i < len(m.tabs) {
-		m.active = i
-		m.showHelp = false
+// setActive shows tab i, and tells the tabs that want to know that they are
+// shown or hidden (shownTab); it returns what the shown one starts.
+func (m *model) setActive(i int) tea.Cmd {
+	if i < 0 || i >= len(m.tabs) {
+		return nil
 	}
+	old := m.active
+	m.active = i
+	m.showHelp = false
+	if old == i {
+		return nil
+	}
+	if s, ok := m.tabs[old].(shownTab); ok {
+		s.setShown(false)
+	}
+	if s, ok := m.tabs[i].(shownTab); ok {
+		return s.setShown(true)
+	}
+	return nil
 }
 
 func (m *model) togglePause() {
@@ -349,8 +363,7 @@ func (m *model) mouse(msg tea.MouseMsg) tea.Cmd {
 	if c, ok := msg.(tea.MouseClickMsg); ok && c.Button == tea.MouseLeft && ms.Y == 0 {
 		for i, s := range m.spans {
 			if ms.X >= s.Start && ms.X < s.End {
-				m.setActive(i)
-				return nil
+				return m.setActive(i)
 			}
 		}
 		return nil

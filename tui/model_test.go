@@ -194,11 +194,12 @@ func TestBackgroundColour(t *testing.T) {
 
 func TestTabKeys(t *testing.T) {
 	m, _ := newTestModel(t, 80, 24)
+	last := len(m.tabs) - 1
 	cases := []struct {
 		key  string
 		want int
 	}{
-		{"3", 2}, {"6", 5}, {"tab", 6}, {"tab", 7}, {"tab", 0}, {"tab", 1}, {"shift+tab", 0}, {"shift+tab", 7}, {"7", 6}, {"8", 7}, {"1", 0}, {"2", 1},
+		{"3", 2}, {"6", 5}, {"7", 6}, {"1", 0}, {"shift+tab", last}, {"tab", 0}, {"tab", 1}, {"shift+tab", 0}, {"8", 7}, {"9", 8}, {"1", 0}, {"2", 1},
 	}
 	for _, c := range cases {
 		send(m, press(c.key))
@@ -488,6 +489,8 @@ func tabSize(tb tab) (w, h int) {
 	case *dataTab:
 		return t.w, t.h
 	case *healthTab:
+		return t.w, t.h
+	case *spaceTab:
 		return t.w, t.h
 	}
 	panic(fmt.Sprintf("tabSize: unknown tab %T", tb))

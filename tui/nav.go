@@ -6,7 +6,7 @@ import (
 	"convscope/nn"
 )
 
-// Tab indexes, in the order of the keys 1..8.
+// Tab indexes, in the order of the keys 1..9.
 const (
 	tabTrain = iota
 	tabSamples
@@ -16,6 +16,7 @@ const (
 	tabDraw
 	tabData
 	tabHealth
+	tabSpace
 )
 
 // switchTabMsg makes the root show tab i.

@@ -44,12 +44,19 @@ type helpTexter interface {
 	HelpText(st views.Styles) string
 }
 
+// shownTab is a tab that wants to know when it is shown and hidden (the
+// Space tab computes its projections only while shown); setShown(true)
+// returns what it starts.
+type shownTab interface {
+	setShown(on bool) tea.Cmd
+}
+
 // keyHelper is a tab with keys of its own to show in the help screen.
 type keyHelper interface {
 	KeyHelp() []key.Binding
 }
 
-// newTabs returns the program's tabs in the order of the keys 1..8, reading
+// newTabs returns the program's tabs in the order of the keys 1..9, reading
 // the run state rs; runs are the other runs the Train tab compares with.
 func newTabs(keys keyMap, rs *runState, runs []views.RunCurves) []tab {
 	return []tab{
@@ -61,5 +68,6 @@ func newTabs(keys keyMap, rs *runState, runs []views.RunCurves) []tab {
 		newDrawTab(keys, rs),
 		newDataTab(keys, rs),
 		newHealthTab(keys, rs),
+		newSpaceTab(keys, rs),
 	}
 }
