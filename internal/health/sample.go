@@ -3,6 +3,8 @@ package health
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
 	"convscope/mnist"
 	"convscope/nn"
@@ -138,9 +140,60 @@ func (s *Sampler) measure(b nn.Batch, update bool) *Sample {
 	if n > 0 {
 		outs = net.ForwardTrace(x, n)
 	}
+	// The layers' figures are independent: they are measured in parallel
+	// (training waits for the sample, so its threads are free).
+	smp.Layers = make([]Layer, len(net.Layers))
+	firstParam := make([]int, len(net.Layers))
 	pi := 0
 	for i, l := range net.Layers {
-		L := Layer{Index: i, Name: net.LayerName(i), Kind: l.Kind()}
+		firstParam[i] = pi
+		pi += len(l.Params())
+		// The bins are fixed at a layer's first sample.
+		if ps := l.Params(); len(ps) > 0 && s.wr[i] == (span{}) {
+			s.wr[i] = spanOf(ps[0].W)
+		}
+		if outs != nil && s.ar[i] == (span{}) {
+			s.ar[i] = spanOf(outs[i])
+		}
+	}
+	work := make(chan int, len(net.Layers))
+	for i := range net.Layers {
+		work <- i
+	}
+	close(work)
+	var wg sync.WaitGroup
+	for range min(s.threads(), len(net.Layers)) {
+		wg.Go(func() {
+			for i := range work {
+				smp.Layers[i] = s.layer(i, firstParam[i], outs, update)
+			}
+		})
+	}
+	wg.Wait()
+	smp.Alerts = s.alerts(smp)
+	for i, l := range smp.Layers {
+		if l.Params > 0 && finite(float64(l.GradNorm)) {
+			s.lastGrad[i] = float64(l.GradNorm)
+		}
+	}
+	return smp
+}
+
+// threads is how many goroutines measure a sample's layers.
+func (s *Sampler) threads() int {
+	if s.cfg.Threads > 0 {
+		return s.cfg.Threads
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// layer measures layer i (its parameters start at pi in the network's
+// list; outs are the batch's outputs, nil for none).
+func (s *Sampler) layer(i, pi int, outs [][]float32, update bool) Layer {
+	net := s.net
+	l := net.Layers[i]
+	L := Layer{Index: i, Name: net.LayerName(i), Kind: l.Kind()}
+	{
 		if ps := l.Params(); len(ps) > 0 {
 			var g2, w2, u2, b2 float64
 			for j, p := range ps {
@@ -158,7 +211,6 @@ func (s *Sampler) measure(b nn.Batch, update bool) *Sample {
 					}
 				}
 			}
-			pi += len(ps)
 			L.GradNorm, L.WeightNorm = Num(math.Sqrt(g2)), Num(math.Sqrt(w2))
 			if update {
 				L.HasUpdate = true
@@ -168,29 +220,14 @@ func (s *Sampler) measure(b nn.Batch, update bool) *Sample {
 					L.UpdateRatio = 0
 				}
 			}
-			w := ps[0].W
-			if s.wr[i] == (span{}) {
-				s.wr[i] = spanOf(w)
-			}
 			h := newHist(s.wr[i])
-			for _, v := range w {
-				h.add(float64(v))
-			}
+			h.addAll(ps[0].W)
 			L.WeightHist = h
 		}
 		if outs != nil {
 			vals := outs[i]
-			if s.ar[i] == (span{}) {
-				s.ar[i] = spanOf(vals)
-			}
 			h := newHist(s.ar[i])
-			var sum, sq float64
-			for _, v := range vals {
-				f := float64(v)
-				sum += f
-				sq += f * f
-				h.add(f)
-			}
+			sum, sq := h.addAll(vals)
 			m := float64(len(vals))
 			mean := sum / m
 			L.ActMean, L.ActStd = Num(mean), Num(math.Sqrt(max(sq/m-mean*mean, 0)))
@@ -203,15 +240,8 @@ func (s *Sampler) measure(b nn.Batch, update bool) *Sample {
 				L.Dead = float64(L.DeadUnits) / float64(L.Units)
 			}
 		}
-		smp.Layers = append(smp.Layers, L)
 	}
-	smp.Alerts = s.alerts(smp)
-	for i, l := range smp.Layers {
-		if l.Params > 0 && finite(float64(l.GradNorm)) {
-			s.lastGrad[i] = float64(l.GradNorm)
-		}
-	}
-	return smp
+	return L
 }
 
 // batchLoss is the mean cross-entropy and the accuracy of a batch from its
@@ -244,10 +274,12 @@ func batchLoss(b nn.Batch) (Num, float64) {
 // that are zero in every row.
 func deadUnits(vals []float32, c int) (units, dead int) {
 	alive := make([]bool, c)
-	for r := 0; r+c <= len(vals); r += c {
+	live := 0
+	for r := 0; r+c <= len(vals) && live < c; r += c { // done once every unit is alive
 		for j, v := range vals[r : r+c] {
-			if v != 0 {
+			if v != 0 && !alive[j] {
 				alive[j] = true
+				live++
 			}
 		}
 	}
@@ -299,17 +331,57 @@ func nice(v float64) float64 {
 
 func newHist(s span) *Hist { return &Hist{Lo: s.lo, Hi: s.hi, Counts: make([]int, Bins)} }
 
-func (h *Hist) add(f float64) {
+// addAll adds every value of vs and returns their sum and sum of squares
+// (over all of them: a non-finite value makes them non-finite).
+func (h *Hist) addAll(vs []float32) (sum, sq float64) {
+	lo, hi := h.Lo, h.Hi
+	scale := Bins / (hi - lo)
+	var counts [Bins + 1]int // the last: values equal to hi
+	var sum2, sq2 float64    // two chains of additions, not one
+	for len(vs) >= 2 {
+		f, g := float64(vs[0]), float64(vs[1])
+		vs = vs[2:]
+		sum += f
+		sq += f * f
+		sum2 += g
+		sq2 += g * g
+		if f >= lo && f <= hi {
+			counts[int((f-lo)*scale)]++
+		} else {
+			h.outside(f)
+		}
+		if g >= lo && g <= hi {
+			counts[int((g-lo)*scale)]++
+		} else {
+			h.outside(g)
+		}
+	}
+	for _, v := range vs {
+		f := float64(v)
+		sum += f
+		sq += f * f
+		if f >= lo && f <= hi {
+			counts[int((f-lo)*scale)]++
+		} else {
+			h.outside(f)
+		}
+	}
+	counts[Bins-1] += counts[Bins]
+	for i, c := range counts[:Bins] {
+		h.Counts[i] += c
+	}
+	return sum + sum2, sq + sq2
+}
+
+// outside counts a value that is not within the bins.
+func (h *Hist) outside(f float64) {
 	switch {
-	case math.IsNaN(f) || math.IsInf(f, 0):
+	case f-f != 0: // NaN or ±Inf
 		h.NaN++
 	case f < h.Lo:
 		h.Under++
-	case f > h.Hi:
-		h.Over++
 	default:
-		i := int((f - h.Lo) / (h.Hi - h.Lo) * Bins)
-		h.Counts[min(i, Bins-1)]++
+		h.Over++
 	}
 }
 
