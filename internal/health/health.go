@@ -39,14 +39,17 @@ const (
 	// MinUpdateRatio and MaxUpdateRatio bound a healthy update-to-weight
 	// ratio (about 1e-3 is the rule of thumb). The low bound is not
 	// checked once the schedule has taken the learning rate below
-	// AnnealedLR of its base: a finished cosine schedule updates nothing.
+	// AnnealedLR of its base: an annealing schedule's last steps are
+	// meant to be small.
 	MinUpdateRatio = 1e-5
 	MaxUpdateRatio = 1e-1
-	AnnealedLR     = 1e-2
+	AnnealedLR     = 0.1
 	// MaxDead is the share of a ReLU layer's units that may be dead.
 	MaxDead = 0.5
-	// GradJump is the factor by which a layer's gradient norm may grow
-	// from one sample to the next.
+	// GradJump is the factor by which a layer's gradient norm may exceed
+	// the largest of its earlier samples (an explosion; a late batch's
+	// gradient that is large next to the one before, as one hard image
+	// makes it when the loss is near 0, is not one).
 	GradJump = 10.0
 )
 
@@ -56,7 +59,7 @@ const (
 	RuleUpdateHigh = "update-high" // update ratio over MaxUpdateRatio
 	RuleUpdateLow  = "update-low"  // update ratio under MinUpdateRatio
 	RuleDead       = "dead-units"  // more than MaxDead of a ReLU's units dead
-	RuleGradJump   = "grad-jump"   // gradient norm GradJump times its previous sample's
+	RuleGradJump   = "grad-jump"   // gradient norm GradJump times the largest of the earlier samples
 )
 
 // BatchLayer is the Layer of an alert about the whole batch (its loss).

@@ -122,7 +122,7 @@ func TestTinyFigures(t *testing.T) {
 
 // TestAlerts: each rule fires on the figure that crosses it.
 func TestAlerts(t *testing.T) {
-	s := &Sampler{cfg: nn.Config{LR: 1e-3}, lastGrad: []float64{1, 1}}
+	s := &Sampler{cfg: nn.Config{LR: 1e-3}, peakGrad: []float64{1, 1}}
 	smp := &Sample{Epoch: 2, Batch: 400, LR: 1e-3, Loss: Num(math.NaN()), Layers: []Layer{
 		{Index: 0, Name: "conv2d_1", Params: 10, GradNorm: 11, WeightNorm: 1, HasUpdate: true, UpdateRatio: 0.5},
 		{Index: 1, Name: "dense_1", Params: 10, GradNorm: 1, WeightNorm: Num(math.Inf(1)), HasUpdate: true, UpdateRatio: 1e-3},
@@ -134,7 +134,7 @@ func TestAlerts(t *testing.T) {
 	for key, msg := range map[string]string{
 		"batch non-finite":     "batch: loss is NaN at epoch 2 batch 400",
 		"conv2d_1 update-high": "conv2d_1: update ratio 0.5 over 0.1 at epoch 2 batch 400",
-		"conv2d_1 grad-jump":   "conv2d_1: gradient norm 11, 11x its previous 1 at epoch 2 batch 400",
+		"conv2d_1 grad-jump":   "conv2d_1: gradient norm 11, 11x its largest before (1) at epoch 2 batch 400",
 		"dense_1 non-finite":   "dense_1: weight_norm is +Inf at epoch 2 batch 400",
 	} {
 		if got[key] != msg {
@@ -149,9 +149,36 @@ func TestAlerts(t *testing.T) {
 	if a := s.alerts(low); len(a) != 1 || a[0].Rule != RuleUpdateLow {
 		t.Errorf("low ratio: %+v", a)
 	}
-	low.LR = 1e-6
-	if a := s.alerts(low); len(a) != 0 {
-		t.Errorf("low ratio at an annealed rate: %+v", a)
+	for _, lr := range []float64{1e-6, 5e-5} { // under a tenth of the base rate
+		low.LR = lr
+		if a := s.alerts(low); len(a) != 0 {
+			t.Errorf("low ratio at an annealed rate %g: %+v", lr, a)
+		}
+	}
+}
+
+// TestGradJump: a gradient norm alerts when it passes ten times the
+// largest of the layer's earlier samples, not ten times the one before: a
+// late batch whose gradient is large next to the previous (the loss near
+// 0) but within what the run has seen is no explosion.
+func TestGradJump(t *testing.T) {
+	s := &Sampler{cfg: nn.Config{LR: 1e-3}, peakGrad: []float64{0}}
+	for i, c := range []struct {
+		g     float64
+		alert bool
+	}{{10, false}, {0.5, false}, {40, false}, {0.1, false}, {399, false}, {4001, true}, {2, false}} {
+		smp := &Sample{LR: 1e-3, Layers: []Layer{{Index: 0, Name: "d", Params: 1, GradNorm: Num(c.g), WeightNorm: 1}}}
+		a := s.alerts(smp)
+		if got := len(a) == 1 && a[0].Rule == RuleGradJump; got != c.alert || len(a) > 1 {
+			t.Errorf("sample %d (norm %g): alerts %+v, want a jump: %v", i, c.g, a, c.alert)
+		}
+		s.peakGrad[0] = max(s.peakGrad[0], c.g) // as measure keeps it
+	}
+	// A resumed sampler starts from the largest of the kept samples.
+	r := &Sampler{peakGrad: make([]float64, 1), wr: make([]span, 1), ar: make([]span, 1)}
+	r.Resume([]Sample{{Layers: []Layer{{Index: 0, GradNorm: 7}}}, {Layers: []Layer{{Index: 0, GradNorm: 2}}}})
+	if r.peakGrad[0] != 7 {
+		t.Errorf("resumed peak %g, want 7", r.peakGrad[0])
 	}
 }
 

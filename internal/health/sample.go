@@ -31,7 +31,7 @@ type Sampler struct {
 	prevStep int         // -1: none
 
 	wr, ar   []span    // per layer: the fixed bins of its weights and activations
-	lastGrad []float64 // per layer: gradient norm at the previous sample (0: none)
+	peakGrad []float64 // per layer: the largest gradient norm of the samples before (0: none)
 	x        []float32
 }
 
@@ -44,18 +44,25 @@ func NewSampler(t *nn.Trainer, train *mnist.Set, every int) *Sampler {
 	_, step := t.Opt.State()
 	n := len(t.Net.Layers)
 	s := &Sampler{Every: every, net: t.Net, set: train, cfg: t.Cfg, step: step, prevStep: -1,
-		wr: make([]span, n), ar: make([]span, n), lastGrad: make([]float64, n)}
+		wr: make([]span, n), ar: make([]span, n), peakGrad: make([]float64, n)}
 	s.copyWeights()
 	return s
 }
 
-// Resume continues the bins and the gradient-jump check of an earlier
-// sample of the same run (the last kept in its health.jsonl).
-func (s *Sampler) Resume(last *Sample) {
-	if last == nil {
+// Resume continues the bins and the gradient-jump check of the earlier
+// samples of the same run (those kept in its health.jsonl, oldest first).
+func (s *Sampler) Resume(kept []Sample) {
+	for _, k := range kept {
+		for _, l := range k.Layers {
+			if g := float64(l.GradNorm); l.Index >= 0 && l.Index < len(s.peakGrad) && finite(g) {
+				s.peakGrad[l.Index] = max(s.peakGrad[l.Index], g)
+			}
+		}
+	}
+	if len(kept) == 0 {
 		return
 	}
-	for _, l := range last.Layers {
+	for _, l := range kept[len(kept)-1].Layers {
 		if l.Index < 0 || l.Index >= len(s.wr) {
 			continue
 		}
@@ -64,9 +71,6 @@ func (s *Sampler) Resume(last *Sample) {
 		}
 		if l.ActHist.Hi > l.ActHist.Lo {
 			s.ar[l.Index] = span{l.ActHist.Lo, l.ActHist.Hi}
-		}
-		if g := float64(l.GradNorm); finite(g) {
-			s.lastGrad[l.Index] = g
 		}
 	}
 }
@@ -173,7 +177,7 @@ func (s *Sampler) measure(b nn.Batch, update bool) *Sample {
 	smp.Alerts = s.alerts(smp)
 	for i, l := range smp.Layers {
 		if l.Params > 0 && finite(float64(l.GradNorm)) {
-			s.lastGrad[i] = float64(l.GradNorm)
+			s.peakGrad[i] = max(s.peakGrad[i], float64(l.GradNorm))
 		}
 	}
 	return smp
@@ -424,8 +428,8 @@ func (s *Sampler) alerts(smp *Sample) []Alert {
 		if l.Units > 0 && l.Dead > MaxDead {
 			add(l.Name, "dead", RuleDead, l.Dead, fmt.Sprintf("%d of %d units dead (%.0f%%)", l.DeadUnits, l.Units, 100*l.Dead))
 		}
-		if g, p := float64(l.GradNorm), s.lastGrad[i]; l.Params > 0 && p > 0 && g > GradJump*p {
-			add(l.Name, "grad_norm", RuleGradJump, g, fmt.Sprintf("gradient norm %.3g, %.0fx its previous %.3g", g, g/p, p))
+		if g, p := float64(l.GradNorm), s.peakGrad[i]; l.Params > 0 && p > 0 && g > GradJump*p {
+			add(l.Name, "grad_norm", RuleGradJump, g, fmt.Sprintf("gradient norm %.3g, %.0fx its largest before (%.3g)", g, g/p, p))
 		}
 	}
 	return out

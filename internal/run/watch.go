@@ -67,9 +67,7 @@ func (r *Run) startWatch() error {
 	}
 	data := r.opts.Data
 	r.sampler = health.NewSampler(t, data.Train.Subset(t.Cfg.TrainLimit), r.opts.HealthEvery)
-	if n := len(kept); n > 0 {
-		r.sampler.Resume(&kept[n-1])
-	}
+	r.sampler.Resume(kept)
 	r.samples = kept
 	return nil
 }
