@@ -20,6 +20,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	gossh "golang.org/x/crypto/ssh"
 
+	"convscope/internal/gemm"
+	"convscope/mnist"
 	"convscope/nn"
 	"convscope/tui"
 )
@@ -496,6 +498,88 @@ func benchServed(b *testing.B, clients int) {
 	close(gate)
 	<-f.hub.Done()
 	b.ReportMetric(float64(batches.Load())/b.Elapsed().Seconds(), "batches/s")
+}
+
+// BenchmarkServedTraining trains the paper network (batches of 64, on
+// every core, reporting at most 10 times a second as nn.Train does) through a
+// hub with 20 SSH clients attached, one of which never reads; compare its
+// images/s with BenchmarkUnservedTraining's, the same with no clients. This
+// is the measure: what 20 viewers cost a real run.
+func BenchmarkServedTraining(b *testing.B) { benchServedTraining(b, 20) }
+
+// BenchmarkUnservedTraining is BenchmarkServedTraining with no clients.
+func BenchmarkUnservedTraining(b *testing.B) { benchServedTraining(b, 0) }
+
+func benchServedTraining(b *testing.B, clients int) {
+	net, err := nn.NewPaper(28, 28, 10, nn.InitRNG(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := nn.NewTrainer(net, nn.DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng := gemm.NewEngine(0)
+	defer eng.Close()
+	net.SetEngine(eng)
+	const n = 64 * 16
+	set := &mnist.Set{Images: make([]uint8, n*28*28), Labels: make([]uint8, n), N: n, Rows: 28, Cols: 28}
+	for i := range set.Images {
+		set.Images[i] = uint8(i * 7 % 256)
+	}
+	for i := range set.Labels {
+		set.Labels[i] = uint8(i % 10)
+	}
+	tr.Step(set, 0, 64) // warm
+	gate := make(chan struct{})
+	var elapsed time.Duration
+	work := func(ctx context.Context, report func(nn.Progress)) error {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		b.ResetTimer()
+		start, last := time.Now(), time.Time{}
+		for i := range b.N {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			tr.Step(set, (i%16)*64, 64)
+			if now := time.Now(); now.Sub(last) >= 100*time.Millisecond {
+				last = now
+				report(nn.Progress{Kind: nn.BatchProgress, Epoch: 1, Epochs: 1, Batch: i, Batches: b.N, Seen: 64 * i, Total: 64 * b.N,
+					ImagesPerSec: float64(64*i) / now.Sub(start).Seconds()})
+			}
+		}
+		b.StopTimer()
+		elapsed = time.Since(start)
+		st := nn.EpochStats{Epoch: 1}
+		report(nn.Progress{Kind: nn.EpochDone, Epoch: 1, Epochs: 1, Stats: &st})
+		return nil
+	}
+	f := newFixture(b, work, Options{MaxSessions: 32})
+	var screens []*screen
+	for i := range clients {
+		c, err := f.dial(gossh.PublicKeys(f.viewer))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		if sc := open(b, c, i != 0); i != 0 {
+			screens = append(screens, sc)
+		}
+	}
+	waitUntil(b, "every client on", func() bool { return f.hub.Viewers() == clients })
+	// A client's start (its size, colours, first frames) happens once per
+	// connection: let it pass, so that what is timed is watching a run.
+	for _, sc := range screens {
+		sc.waitFor(b, "1 Train")
+	}
+	time.Sleep(time.Second)
+	close(gate)
+	<-f.hub.Done()
+	b.ReportMetric(float64(64*b.N)/elapsed.Seconds(), "images/s")
 }
 
 // reportEvery is how many batches go between progress reports: every 10ms
