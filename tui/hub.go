@@ -281,9 +281,12 @@ func (s *hubSub) push(m tea.Msg) {
 	n := len(s.queue)
 	if _, ok := m.(progressMsg); ok && n > 0 {
 		if _, ok := s.queue[n-1].(progressMsg); ok {
+			// Replaced in place: the UI was woken for the one it replaces
+			// (and a UI holding progress back wakes by its timer), so
+			// nobody is woken for it; many UIs woken ten times a second
+			// each hold the training threads up.
 			s.queue[n-1] = m
 			s.mu.Unlock()
-			s.wake()
 			return
 		}
 	}
