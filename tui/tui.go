@@ -1,6 +1,6 @@
 // Package tui is the terminal program: it trains a network in its own
 // goroutine and shows the run live in tabs (Train, Samples, Mistakes,
-// Confusion, Layers, Draw, Data), with Bubble Tea.
+// Confusion, Layers, Draw, Data, Health, Space), with Bubble Tea.
 package tui
 
 import (
