@@ -118,7 +118,7 @@ func exploreOptions(m *model, dir string, others []views.RunCurves, prog []tea.P
 		Dynamics:  dyn,
 		Health:    func() []health.Sample { return samples },
 		HealthErr: herr,
-		Snapshots: func() ([]snapshot.Snapshot, error) { return snapshot.List(snapDir) },
+		Snapshots: (&snapshot.Lister{Dir: snapDir}).List,
 		Net:       net, Data: m.data, Config: cfg, OutDir: dir, History: history, Runs: others, Explore: true, ProgramOptions: prog,
 		Train: func(ctx context.Context, report func(nn.Progress)) error {
 			ev := nn.Evaluate(net, m.data.Test, 0)

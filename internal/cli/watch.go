@@ -443,7 +443,7 @@ func (w *watcher) options() tui.Options {
 			return nil
 		},
 		Health:         hl.get,
-		Snapshots:      func() ([]snapshot.Snapshot, error) { return snapshot.List(snapDir) },
+		Snapshots:      (&snapshot.Lister{Dir: snapDir}).List,
 		ProgramOptions: w.o.ui,
 	}
 }

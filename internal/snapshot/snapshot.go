@@ -29,6 +29,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"convscope/internal/checkpoint"
 	"convscope/internal/fsx"
@@ -368,4 +370,36 @@ func tempBase(name string) string {
 // (within the epoch; the end of every epoch always has one).
 func Due(epoch, batch int) bool {
 	return epoch == 1 && slices.Contains(EarlyBatches, batch)
+}
+
+// Lister lists a snapshots folder that may grow (a run another process
+// writes, a finished run explored), reading the files' headers again only
+// when the folder changed: a snapshot is written to a temporary name and
+// renamed into place, which changes the folder's modification time. The
+// UIs ask for the list once a second each.
+type Lister struct {
+	Dir string
+
+	mu   sync.Mutex
+	mod  time.Time
+	seen bool
+	list []Snapshot
+	err  error
+}
+
+// List is List(l.Dir), from the last reading while the folder is as it was.
+func (l *Lister) List() ([]Snapshot, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var mod time.Time
+	if fi, err := os.Stat(l.Dir); err == nil {
+		mod = fi.ModTime()
+	}
+	// A folder changed within the last seconds is read again: a file
+	// system's times may be coarser than the writes.
+	if !l.seen || !mod.Equal(l.mod) || mod.IsZero() || time.Since(mod) < 2*time.Second {
+		l.list, l.err = List(l.Dir)
+		l.mod, l.seen = mod, true
+	}
+	return slices.Clone(l.list), l.err
 }

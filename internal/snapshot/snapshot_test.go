@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"convscope/internal/checkpoint"
 	"convscope/nn"
@@ -127,5 +128,44 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if list, err := List(filepath.Join(t.TempDir(), "none")); err != nil || list != nil {
 		t.Errorf("List of a missing folder = %v, %v", list, err)
+	}
+}
+
+// TestLister: a Lister lists a folder that grows as List does: nothing
+// before it exists, each snapshot once it is saved; an old folder's list
+// is kept between calls and handed out as a copy.
+func TestLister(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), Dir)
+	l := &Lister{Dir: dir}
+	if got, err := l.List(); err != nil || len(got) != 0 {
+		t.Fatalf("before the folder exists: %v, %v", got, err)
+	}
+	tr := trainer(t)
+	for i, in := range []Info{{Epoch: 0, Batch: Init}, {Epoch: 1, Batch: 0, Step: 1}} {
+		if _, err := Save(dir, tr, in, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := l.List()
+		want, _ := List(dir)
+		if err != nil || len(got) != i+1 || !slices.Equal(got, want) {
+			t.Fatalf("after saving %s: %v (%v), want %v", in.Name(), got, err, want)
+		}
+	}
+	// An unchanged old folder is not read again: its cached list stands
+	// even when a file's header is spoiled behind the Lister's back.
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(dir, old, old); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := l.List()
+	first[0].Path = "changed by the caller"
+	os.WriteFile(filepath.Join(dir, Info{Epoch: 1, Batch: 0}.Name()), []byte("spoiled"), 0o644)
+	os.Chtimes(dir, old, old)
+	got, err := l.List()
+	if err != nil || len(got) != 2 || got[0].Path == "changed by the caller" {
+		t.Errorf("an unchanged folder: %v, %v; want the cached two, unchanged by the caller", got, err)
+	}
+	if _, err := List(dir); err == nil {
+		t.Error("List of the spoiled folder succeeded: the test proves nothing")
 	}
 }
