@@ -428,7 +428,7 @@ func (m *model) headerData() views.HeaderData {
 		d.Err = m.rs.err.Error()
 	}
 	m.steerHeader(&d)
-	if latest, _ := m.rs.watch.alerts(); len(latest) > 0 {
+	if latest := m.rs.watch.alerts(); len(latest) > 0 {
 		d.Alert, d.AlertAt = views.AlertText(latest[0])
 		d.Alerts, d.AlertTab = len(latest), fmt.Sprintf("%d Health", tabHealth+1)
 	}

@@ -149,6 +149,9 @@ func (rs *runState) timeHeading() string {
 	if tl.err != nil {
 		s += " · " + tl.err.Error()
 	}
+	if err := rs.watch.snapErr; err != nil {
+		s += " · listing the snapshots failed: " + err.Error()
+	}
 	return s
 }
 

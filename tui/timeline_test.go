@@ -265,3 +265,16 @@ func TestTimelineView(t *testing.T) {
 		}
 	}
 }
+
+// TestTimelineListingFails: a listing that fails is said in the
+// timeline's heading (the snapshots listed before stay).
+func TestTimelineListingFails(t *testing.T) {
+	m, update, _ := timelineModel(t, 120, 40)
+	m.rs.watch.snapshots = func() ([]snapshot.Snapshot, error) { return nil, fmt.Errorf("snapshot: permission denied") }
+	update(epochMsg{p: nn.Progress{Kind: nn.EpochDone, Epoch: 2, Epochs: 2}})
+	update(keyOf("5"))
+	s := ansi.Strip(content(m))
+	if !strings.Contains(s, "listing the snapshots failed: snapshot: permission denied") || len(m.rs.watch.snaps) != 3 {
+		t.Errorf("a failed listing: %d snapshots kept, screen:\n%s", len(m.rs.watch.snaps), s)
+	}
+}

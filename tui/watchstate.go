@@ -98,16 +98,12 @@ func (ws *watchState) got(m watchMsg) {
 	ws.snaps, ws.snapErr = m.snaps, nil
 }
 
-// alerts are the alerts of the latest samples, newest last: those of the
-// last sample that has any, and how many samples had alerts at all.
-func (ws *watchState) alerts() (latest []health.Alert, samples int) {
+// alerts are the alerts of the latest sample that has any, or nil.
+func (ws *watchState) alerts() []health.Alert {
 	for i := len(ws.samples) - 1; i >= 0; i-- {
 		if a := ws.samples[i].Alerts; len(a) > 0 {
-			if latest == nil {
-				latest = a
-			}
-			samples++
+			return a
 		}
 	}
-	return latest, samples
+	return nil
 }
