@@ -67,6 +67,7 @@ type model struct {
 	noteID  int
 	follow  views.Follow // the latest of info.follow
 	lrIn    lrInput      // the learning rate being typed (key L)
+	cache   frameCache   // the last frame's tab bar and header
 }
 
 // newModel is the root model over the run state rs, which tabs read.
@@ -96,6 +97,7 @@ func (m *model) restyle() {
 	hs.ShortDesc, hs.FullDesc = m.st.Muted, m.st.Text
 	hs.ShortSeparator, hs.FullSeparator, hs.Ellipsis = m.st.Border, m.st.Border, m.st.Border
 	m.help.Styles = hs
+	m.cache = frameCache{}
 }
 
 // bodyHeight is the height left to the active tab.
@@ -118,20 +120,11 @@ func (m *model) relayout() {
 	if m.w <= 0 {
 		return
 	}
-	if hh := views.HeaderHeight(m.headerData(), m.w); hh != m.headerH {
+	if _, hh := m.header(m.headerData()); hh != m.headerH {
 		m.headerH = hh
 		m.layout()
 	}
 	m.spans = m.tabBarSpans()
-}
-
-// tabBar draws the tab titles and gives the columns of each.
-func (m *model) tabBar() (string, []views.Span) {
-	titles := make([]string, len(m.tabs))
-	for i, t := range m.tabs {
-		titles[i] = t.Title()
-	}
-	return views.Tabs(titles, m.active, "", m.w, m.st)
 }
 
 func (m *model) tabBarSpans() []views.Span {
@@ -149,7 +142,8 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
-		m.headerH = max(views.HeaderLines, views.HeaderHeight(m.headerData(), m.w))
+		_, hh := m.header(m.headerData())
+		m.headerH = max(views.HeaderLines, hh)
 		m.layout()
 		return nil
 	case tea.BackgroundColorMsg:
@@ -477,7 +471,8 @@ func (m *model) render() string {
 	if m.showHelp {
 		body = views.FitBlock(body, m.w, m.bodyHeight())
 	}
-	parts := []string{bar, views.FitBlock(views.Header(m.headerData(), m.w, m.st), m.w, m.headerH)}
+	hdr, _ := m.header(m.headerData())
+	parts := []string{bar, views.FitBlock(hdr, m.w, m.headerH)}
 	if m.bodyHeight() > 0 {
 		parts = append(parts, body)
 	}
