@@ -43,7 +43,7 @@ const (
 	DefaultMaxSessions = 16
 	DefaultIdleTimeout = 15 * time.Minute
 	handshakeTimeout   = 10 * time.Second
-	remoteFPS          = 20
+	remoteFPS          = 10
 )
 
 // Options is where and to whom the server listens.
@@ -162,8 +162,12 @@ func Listen(opts Options, app App) (*Server, error) {
 				m, leave := app(v)
 				// The UI leaves when it quits (q) or when the connection goes.
 				go func() { <-sess.Context().Done(); leave() }()
-				// 20 frames a second is plenty over a network, and keeps many
-				// viewers' rendering from competing with training for the CPU.
+				// 10 frames a second is plenty over a network (a key shows
+				// within 100ms) and keeps many viewers from competing with
+				// training: each Bubble Tea program's frame ticker wakes the
+				// scheduler at this rate, changed frame or not, and 20
+				// viewers at 20 Hz cost training 8% (README, "What viewers
+				// cost a run").
 				return m, []tea.ProgramOption{tea.WithoutSignalHandler(), tea.WithFPS(remoteFPS)}
 			}),
 			s.gate(opts.MaxSessions, logf),

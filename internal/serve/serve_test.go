@@ -147,6 +147,12 @@ func (s *screen) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
+func (s *screen) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Len()
+}
+
 func (s *screen) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -577,8 +583,18 @@ func benchServedTraining(b *testing.B, clients int) {
 		sc.waitFor(b, "1 Train")
 	}
 	time.Sleep(time.Second)
+	sent := func() (n int) {
+		for _, sc := range screens {
+			n += sc.len()
+		}
+		return n
+	}
+	before := sent()
 	close(gate)
 	<-f.hub.Done()
+	if clients > 0 {
+		b.ReportMetric(float64(sent()-before)/float64(len(screens))/elapsed.Seconds(), "B/s/client")
+	}
 	b.ReportMetric(float64(64*b.N)/elapsed.Seconds(), "images/s")
 }
 
