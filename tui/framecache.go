@@ -1,7 +1,7 @@
 package tui
 
 import (
-	"strconv"
+	"slices"
 	"strings"
 
 	"convscope/views"
@@ -12,51 +12,51 @@ import (
 // is built without drawing them again. Every SSH viewer builds a frame per
 // delivery, so this is CPU that training gets back. restyle empties it.
 type frameCache struct {
-	barKey string // the titles, the active tab and the width it was drawn for
-	bar    string
-	spans  []views.Span
+	barOK     bool
+	barTitles []string // what the bar was drawn for: titles, active tab, width
+	barActive int
+	barW      int
+	bar       string
+	spans     []views.Span
 
 	hdrOK  bool
-	hdrKey views.HeaderData
+	hdrKey views.HeaderData // what the header was drawn for, with hdrW
 	hdrW   int
 	hdr    string // the header drawn, unpadded
 	hdrH   int    // its lines
+
+	draws int // tab bars and headers drawn (not taken from the cache), for tests
 }
 
 // tabBar draws the tab titles and gives the columns of each, from the cache
 // when nothing they depend on changed.
 func (m *model) tabBar() (string, []views.Span) {
-	titles := make([]string, len(m.tabs))
-	for i, t := range m.tabs {
-		titles[i] = t.Title()
-	}
-	var k strings.Builder
-	for _, t := range titles {
-		k.WriteString(t)
-		k.WriteByte(0)
-	}
-	k.WriteByte(byte(m.active))
-	k.WriteByte(0)
-	k.WriteString(strconv.Itoa(m.w))
 	c := &m.cache
-	if c.bar == "" || k.String() != c.barKey {
+	titles := make([]string, 0, len(m.tabs))
+	for _, t := range m.tabs {
+		titles = append(titles, t.Title())
+	}
+	if !c.barOK || c.barActive != m.active || c.barW != m.w || !slices.Equal(titles, c.barTitles) {
 		c.bar, c.spans = views.Tabs(titles, m.active, "", m.w, m.st)
-		c.barKey = k.String()
+		c.barOK, c.barTitles, c.barActive, c.barW = true, titles, m.active, m.w
+		c.draws++
 	}
 	return c.bar, c.spans
 }
 
-// header draws d at the model's width and counts its lines, from the cache
-// when d and the width are the last frame's.
+// header draws d at the model's width and counts its lines (what
+// views.HeaderHeight gives, without drawing it a second time), from the
+// cache when d and the width are the last frame's.
 func (m *model) header(d views.HeaderData) (string, int) {
 	c := &m.cache
 	if !c.hdrOK || c.hdrW != m.w || c.hdrKey != d {
 		c.hdr = views.Header(d, m.w, m.st)
-		c.hdrH = strings.Count(c.hdr, "\n") + 1
-		if c.hdr == "" {
-			c.hdrH = 0
+		c.hdrH = 0
+		if c.hdr != "" {
+			c.hdrH = strings.Count(c.hdr, "\n") + 1
 		}
 		c.hdrOK, c.hdrKey, c.hdrW = true, d, m.w
+		c.draws++
 	}
 	return c.hdr, c.hdrH
 }

@@ -68,14 +68,12 @@ type parJob struct {
 
 // spinTime is how long an idle worker polls for the next call before it
 // parks, and how long the owner of a call polls for its workers to finish
-// before it blocks. It was 100µs. With 20 SSH viewers attached (twenty UIs
-// whose frame tickers wake the scheduler 20 times a second each) training
-// lost 13%, and an execution trace put most of the loss in workers that had
-// parked between two calls and were late to join the next; 20 bare tickers
-// and no UI cost 4-5%. At 1ms workers stay awake across the short gaps of a
-// training step: the tickers cost 1.8%, the viewers 8% (before the UIs'
-// own changes), and training alone got faster. An idle engine still parks
-// its workers 1ms after its last call. README, "What viewers cost a run".
+// before it blocks. It is long enough for workers to stay awake across the
+// short gaps of a training step: at 100µs they parked there, and a parked
+// worker is late to join the next call when other goroutines (the timers of
+// SSH viewers' UIs) keep the scheduler busy. An idle engine still parks its
+// workers 1ms after its last call. Figures: README, "What viewers cost a
+// run".
 const spinTime = time.Millisecond
 
 // NewEngine returns an Engine with the given number of threads; threads <= 0
